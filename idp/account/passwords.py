@@ -1,0 +1,75 @@
+"""Forgot password and change password: one way to set a new password, with its effects.
+
+A new password ends every SSO session (but the one in use when the member changed it
+themselves), revokes the member's tokens, kills outstanding reset links, and tells the member
+by email.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from .. import audit
+from ..auth.passwords import hash_password
+from ..auth.policy import password_problem
+from ..auth.signin import normalize_identifier
+from ..clock import utcnow
+from ..db import db
+from ..extensions import settings
+from ..models import Member, SsoSession, Token
+from ..models.account import revoke_unused
+from ..models.identity import find_by_identifier
+from .activation import send_quietly
+from .links import issue_link
+
+
+def request_reset(identifier: str) -> None:
+    """Email a reset link if the identifier names an account; say nothing either way."""
+    member = find_by_identifier(normalize_identifier(identifier)) if identifier.strip() else None
+    if member is None or not member.has_online_access or not member.email:
+        return
+    link = issue_link(member, "reset_password", "account.reset_password")
+    audit.record("reset_requested", member_id=member.id)
+    db.session.commit()
+    send_quietly(member.email, "reset_password", member.locale, name=member.name, link=link)
+
+
+def new_password_problem(member: Member, password: str) -> str | None:
+    """The policy's objection to this member's new password, if any."""
+    return password_problem(
+        password,
+        name=member.name,
+        email=member.email or "",
+        membership_number=member.membership_number,
+        birthdate=member.birthdate,
+    )
+
+
+def set_password(member: Member, password: str, *, keep_session: SsoSession | None = None) -> None:
+    """Store a new password and apply its effects; the caller commits."""
+    now = utcnow()
+    member.password_hash = hash_password(password)
+    member.updated_at = now
+    revoke_unused(member.id, "reset_password", now)
+    sessions = select(SsoSession.id).where(
+        SsoSession.member_id == member.id, SsoSession.ended_at.is_(None)
+    )
+    if keep_session is not None:
+        sessions = sessions.where(SsoSession.id != keep_session.id)
+    db.session.execute(update(SsoSession).where(SsoSession.id.in_(sessions)).values(ended_at=now))
+    db.session.execute(
+        update(Token)
+        .where(Token.member_id == member.id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    audit.record("password_changed", member_id=member.id)
+
+
+def notify_password_changed(member: Member) -> None:
+    send_quietly(
+        member.email,
+        "password_changed",
+        member.locale,
+        name=member.name,
+        reset_url=f"{settings().server.issuer}/account/reset",
+    )

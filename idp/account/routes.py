@@ -1,0 +1,274 @@
+"""The member's own account pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import wraps
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from .. import audit
+from ..auth.passwords import verify_password
+from ..auth.sessions import current_session
+from ..clock import utcnow
+from ..db import db
+from ..members import normalize_email
+from ..security import safe_next
+from . import activation, passwords, security_log
+from . import profile as changes
+from .activation import ActivationForm
+from .links import issue_link, last_issued, peek_link, redeem_link
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+def login_required(view):
+    """View decorator that sends anonymous visitors to the sign-in page."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_session() is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("")
+@login_required
+def profile():
+    sso = current_session()
+    return render_template("account/profile.html", member=sso.member, sso=sso)
+
+
+ACTIVATION_FIELDS = ("membership_number", "nik", "birthdate", "email", "password")
+RESEND_INTERVAL = timedelta(seconds=60)
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate():
+    """Register for online access ("Daftar")."""
+    if request.method == "GET":
+        return render_template("account/activate.html", values={}, errors={})
+    values = {name: request.form.get(name, "")[:1024] for name in ACTIVATION_FIELDS}
+    form = ActivationForm(**values)
+    errors, born = form.errors()
+    if not errors and not activation.activate(form, born, str(get_locale())):
+        errors["form"] = _(
+            "These details do not match a membership without online access. Check them, or"
+            " ask your employer to confirm your registration."
+        )
+    if errors:
+        values.pop("password")
+        return render_template("account/activate.html", values=values, errors=errors), 400
+    return render_template("account/activate_sent.html", email=normalize_email(form.email))
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """Confirm an email address. GET only shows a button: mail scanners must not use the link."""
+    if request.method == "GET":
+        return render_template("account/verify.html", token=token)
+    used = redeem_link(token, "verify_email")
+    if used is None or used.target != used.member.email:
+        return render_template("account/verify.html", token=token, failed=True), 400
+    used.member.email_verified = True
+    used.member.updated_at = utcnow()
+    audit.record("email_verified", member_id=used.member_id)
+    db.session.commit()
+    return render_template("account/verified.html")
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verification_needed():
+    """Shown when an unverified account tries to sign in to a service; offers a new link."""
+    member = current_session().member
+    next_url = safe_next(request.values.get("next"))
+    if member.email_verified:
+        return redirect(next_url)
+    sent = False
+    if request.method == "POST":
+        last = last_issued(member.id, "verify_email")
+        if last is not None and utcnow() - last.created_at < RESEND_INTERVAL:
+            return render_template(
+                "account/verify_needed.html", member=member, next=next_url, throttled=True
+            ), 429
+        link = issue_link(member, "verify_email", "account.verify_email", target=member.email)
+        db.session.commit()
+        activation.send_quietly(
+            member.email, "verify_email", member.locale, name=member.name, link=link
+        )
+        sent = True
+    return render_template("account/verify_needed.html", member=member, next=next_url, sent=sent)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset_request():
+    """Forgot password: the answer is the same whether or not the account exists."""
+    if request.method == "POST":
+        passwords.request_reset(request.form.get("identifier", "")[:320])
+        return render_template("account/reset_sent.html")
+    return render_template("account/reset_request.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """Choose a new password from a reset link (used only when the new password is accepted)."""
+    found = peek_link(token, "reset_password")
+    if found is None:
+        return render_template("account/reset_password.html", expired=True), 400
+    member = found.member
+    if request.method == "GET":
+        return render_template("account/reset_password.html", errors={})
+    password = request.form.get("password", "")[:1024]
+    if problem := passwords.new_password_problem(member, password):
+        errors = {"password": problem}
+        return render_template("account/reset_password.html", errors=errors), 400
+    if redeem_link(token, "reset_password") is None:  # lost a race with another use
+        return render_template("account/reset_password.html", expired=True), 400
+    passwords.set_password(member, password)
+    db.session.commit()
+    passwords.notify_password_changed(member)
+    return render_template("account/reset_done.html")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change the password from the account page; the current one is required."""
+    sso = current_session()
+    member = sso.member
+    if request.method == "GET":
+        return render_template("account/change_password.html", errors={})
+    errors = {}
+    if not verify_password(member.password_hash, request.form.get("current_password", "")[:1024]):
+        errors["current_password"] = _("The current password is not correct.")
+    password = request.form.get("password", "")[:1024]
+    if problem := passwords.new_password_problem(member, password):
+        errors["password"] = problem
+    if errors:
+        return render_template("account/change_password.html", errors=errors), 400
+    passwords.set_password(member, password, keep_session=sso)
+    db.session.commit()
+    passwords.notify_password_changed(member)
+    return render_template("account/change_password.html", errors={}, changed=True)
+
+
+@bp.route("/security")
+@login_required
+def security():
+    """Sign-ins, failed attempts, locks and credential changes of this member."""
+    events = security_log.member_events(current_session().member_id)
+    return render_template("account/security.html", events=events)
+
+
+RECENT_AUTH = timedelta(minutes=10)
+
+
+def recent_auth_required(view):
+    """Sensitive changes need a password entered in the last 10 minutes."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        sso = current_session()
+        if sso is None:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if utcnow() - sso.auth_time > RECENT_AUTH:
+            return redirect(url_for("account.confirm_password", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_password():
+    """Re-enter the password before a sensitive change; counts as a fresh authentication."""
+    sso = current_session()
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "POST":
+        if verify_password(sso.member.password_hash, request.form.get("password", "")[:1024]):
+            sso.auth_time = utcnow()
+            audit.record("signin", member_id=sso.member_id, detail={"reason": "confirm"})
+            db.session.commit()
+            return redirect(next_url)
+        errors = {"password": _("The password is not correct.")}
+        return render_template("account/confirm.html", next=next_url, errors=errors), 400
+    return render_template("account/confirm.html", next=next_url, errors={})
+
+
+def _edit_page(template: str, member, **context):
+    return render_template(template, member=member, errors={}, **context)
+
+
+@bp.route("/address", methods=["GET", "POST"])
+@recent_auth_required
+def address():
+    member = current_session().member
+    if request.method == "GET":
+        return _edit_page("account/address.html", member, values=member.address or {})
+    values = {name: request.form.get(name, "") for name in changes.ADDRESS_FIELDS}
+    try:
+        changes.update_address(member, values)
+    except changes.ProfileError as error:
+        db.session.rollback()
+        errors = {error.field: error.message}
+        return render_template(
+            "account/address.html", member=member, values=values, errors=errors
+        ), 400
+    db.session.commit()
+    return redirect(url_for("account.profile", saved="address"))
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+@recent_auth_required
+def phone():
+    """Step 1: the new number gets a code by SMS. Step 2 (`code`): the code saves it."""
+    member = current_session().member
+    if request.method == "GET":
+        return _edit_page("account/phone.html", member, pending=None)
+    try:
+        if "code" in request.form:
+            changes.confirm_phone_change(member, request.form.get("code", "")[:16])
+            db.session.commit()
+            return redirect(url_for("account.profile", saved="phone"))
+        pending = changes.start_phone_change(member, request.form.get("phone", "")[:32])
+    except changes.ProfileError as error:
+        pending = changes.pending_phone(member) if error.field == "code" else None
+        errors = {error.field: error.message}
+        return render_template(
+            "account/phone.html", member=member, pending=pending, errors=errors
+        ), 400
+    return _edit_page("account/phone.html", member, pending=pending)
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@recent_auth_required
+def change_email():
+    member = current_session().member
+    if request.method == "GET":
+        return _edit_page("account/email.html", member, sent=False)
+    try:
+        changes.start_email_change(member, request.form.get("email", "")[:320])
+    except changes.ProfileError as error:
+        errors = {error.field: error.message}
+        return render_template("account/email.html", member=member, errors=errors), 400
+    return _edit_page("account/email.html", member, sent=True)
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_email(token: str):
+    """Confirm a new address from the link sent to it (GET shows a button, POST uses it)."""
+    if request.method == "GET":
+        return render_template("account/verify.html", token=token, endpoint="account.confirm_email")
+    used = redeem_link(token, "change_email")
+    if used is None or not changes.finish_email_change(used):
+        db.session.rollback()
+        return render_template(
+            "account/verify.html", token=token, endpoint="account.confirm_email", failed=True
+        ), 400
+    db.session.commit()
+    return render_template("account/verified.html")

@@ -1,0 +1,66 @@
+"""Application factory: loads settings and wires extensions and blueprints, nothing else."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import db, i18n, security
+from .auth.sessions import write_cookie
+from .clock import Clock
+from .config import Settings, load_settings
+from .keyring import KeyRing
+from .oidc import server
+
+
+def _quiet_library_logs() -> None:
+    # Security invariant 9: Authlib logs issued tokens at DEBUG, so it never logs below INFO.
+    logging.getLogger("authlib").setLevel(logging.INFO)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Flask:
+    settings = settings or load_settings()
+    _quiet_library_logs()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    flow_cookie = "__Host-idp_flow" if settings.issuer_is_https else "idp_flow"
+    app.config.update(
+        SECRET_KEY=settings.server.secret_key,
+        DEBUG=settings.server.debug,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ECHO=settings.database.echo,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
+        MAX_FORM_MEMORY_SIZE=settings.server.max_body_bytes,
+        SESSION_COOKIE_NAME=flow_cookie,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.issuer_is_https,
+    )
+    app.extensions["idp.settings"] = settings
+    app.extensions["idp.clock"] = clock or Clock()
+    app.extensions["idp.keys"] = KeyRing(
+        settings.keys_path,
+        passphrase=settings.keys.passphrase,
+        refresh_seconds=settings.keys.refresh_seconds,
+    )
+    hops = settings.server.trusted_proxy_hops
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+    db.init_app(app)
+    security.init_app(app)  # its checks run before anything reads the request body
+    i18n.init_app(app)
+    server.init_app(app)
+    app.after_request(write_cookie)
+
+    from .account.routes import bp as account_bp
+    from .auth.routes import bp as auth_bp
+    from .oidc.routes import bp as oidc_bp
+
+    app.register_blueprint(oidc_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    app.add_url_rule("/", "index", lambda: app.redirect("/account"))
+    return app

@@ -1,0 +1,103 @@
+"""Sign-in, sign-out and consent screens. They never mint tokens: `oidc` does."""
+
+from __future__ import annotations
+
+from authlib.oauth2 import OAuth2Error
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from ..clock import utcnow
+from ..db import db
+from ..models.oauth import remember_consent
+from ..oidc import authorization as authz
+from ..oidc.routes import authorization_error_page
+from ..oidc.scopes import describe_scopes
+from ..oidc.server import authorization_server
+from ..security import safe_next
+from .sessions import current_session, end_session, start_session
+from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.values.get("next"))
+    identifier = request.values.get("identifier", request.args.get("login_hint", ""))
+    if request.method == "GET":
+        return render_template("auth/login.html", next=next_url, identifier=identifier)
+
+    password = request.form.get("password", "")
+    errors = {}
+    if not identifier.strip() or len(identifier) > MAX_IDENTIFIER_LENGTH:
+        errors["identifier"] = _("Enter your email or membership number.")
+    if not password or len(password) > MAX_PASSWORD_LENGTH:
+        errors["password"] = _("Enter your password.")
+    member = None if errors else authenticate(identifier, password)
+    if member is None:
+        if not errors:
+            errors["form"] = _("The email, membership number or password is incorrect.")
+        return render_template(
+            "auth/login.html", next=next_url, identifier=identifier, errors=errors
+        ), 400
+
+    sso = start_session(member, acr="pwd", amr=["pwd"])
+    pending = session.pop("reauth_pending", None)
+    if pending:
+        session["reauth"] = {"key": pending, "sid": sso.sid}
+    db.session.commit()
+    return redirect(next_url)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    sso = current_session()
+    if sso is not None:
+        end_session(sso)
+        db.session.commit()
+    return redirect(url_for("auth.login"))
+
+
+def _pending_consent():
+    """The authorization request behind the consent screen, or the response that ends it."""
+    sso = current_session()
+    try:
+        pending = authz.validate_request(sso.member if sso else None)
+    except authz.AuthorizationPageError as error:
+        return None, authorization_error_page(error.error, error.description)
+    except OAuth2Error as error:
+        if not error.redirect_uri:
+            return None, authorization_error_page(error.error, error.description or "")
+        return None, authorization_server().handle_error_response(None, error)
+    if authz.login_reason(pending, sso):
+        return None, redirect(url_for("oidc.authorize") + "?" + pending.query_string)
+    return pending, None
+
+
+@bp.route("/consent", methods=["GET", "POST"])
+def consent():
+    pending, response = _pending_consent()
+    if response is not None:
+        return response
+    member = current_session().member
+    if request.method == "GET":
+        return render_template(
+            "auth/consent.html",
+            client=pending.client,
+            scopes=describe_scopes(pending.scope),
+            action=url_for("auth.consent") + "?" + pending.query_string,
+        )
+    decision = request.form.get("decision")
+    if decision not in ("allow", "deny"):
+        return render_template(
+            "auth/consent.html",
+            client=pending.client,
+            scopes=describe_scopes(pending.scope),
+            action=url_for("auth.consent") + "?" + pending.query_string,
+            error=_("Choose Allow or Deny."),
+        ), 400
+    if decision == "deny":
+        return authz.finish(pending, None)
+    remember_consent(member.id, pending.client.client_id, pending.scope, utcnow())
+    db.session.commit()
+    return authz.finish(pending, member)

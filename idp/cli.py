@@ -1,0 +1,386 @@
+"""The `idp` operator command: init, serve, demo, clients, members, keys."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import click
+
+from .config import ConfigError, Settings, load_settings
+
+DEMO_MEMBER = {
+    "membership_number": "12345678901",
+    "nik": "3174051507900001",
+    "name": "Siti Rahayu",
+    "birthdate": date(1990, 7, 15),
+    "email": "siti@example.id",
+    "phone": "081234567890",
+    "employer_name": "PT Sinar Jaya",
+    "password": "kopi-susu-pagi-hari",
+}
+DEMO_CLIENT_ID = "benefits-demo"
+DEMO_RP = "http://127.0.0.1:5001"
+
+
+def _emit(obj, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(obj, indent=2, default=str) if as_json else text)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    try:
+        return load_settings(ctx.obj.get("config"))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _app(ctx: click.Context):
+    from .app import create_app
+    from .keys import KeyStoreError
+
+    try:
+        return create_app(_settings(ctx))
+    except KeyStoreError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@contextmanager
+def _app_context(ctx: click.Context) -> Iterator:
+    """Run a command inside the app, closing its database connections afterwards."""
+    from .db import db
+
+    app = _app(ctx)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@click.group()
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Operate the identity provider."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create or upgrade the database schema; ensure an active and a next key per algorithm."""
+    from .db import upgrade
+    from .keyring import initialise_keys
+
+    conf = _settings(ctx)
+    conf.instance_path.mkdir(parents=True, exist_ok=True)
+    upgrade(conf.database_url)
+    click.echo(f"database ready: {conf.database_url.split('@')[-1]}")
+    with _app_context(ctx):
+        created = initialise_keys()
+    click.echo(f"signing keys: {len(created)} created in {conf.keys_path}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, type=int, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the identity provider with gunicorn."""
+    from sqlalchemy.exc import DBAPIError
+
+    from .extensions import keystore
+    from .wsgi_server import serve as run
+
+    with _app_context(ctx) as app:
+        try:
+            ready = "RS256" in keystore().algorithms
+        except DBAPIError as error:
+            raise click.ClickException("the database is not initialised: run `idp init`") from error
+        if not ready:
+            raise click.ClickException("no active RS256 signing key: run `idp init` first")
+    conf = app.extensions["idp.settings"]
+    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def demo(ctx: click.Context, as_json: bool) -> None:
+    """Seed a demo member and the benefits demo client; print their credentials."""
+    from .auth.passwords import hash_password
+    from .db import db
+    from .members import NewMember, create_member
+    from .models import Client
+    from .models.identity import find_by_identifier
+    from .oidc.clients import NewClient, register_client
+
+    with _app_context(ctx) as app:
+        info = dict(DEMO_MEMBER)
+        password = info.pop("password")
+        member = find_by_identifier(info["membership_number"])
+        if member is None:
+            member = create_member(NewMember(**info), password_hash=hash_password(password))
+        client = db.session.scalar(db.select(Client).where(Client.client_id == DEMO_CLIENT_ID))
+        if client is not None:
+            db.session.delete(client)
+            db.session.flush()
+        client, secret = register_client(
+            NewClient(
+                name="Layanan Manfaat (demo)",
+                redirect_uris=[f"{DEMO_RP}/auth/callback"],
+                scope="openid profile email phone address membership",
+                first_party=True,
+                post_logout_redirect_uris=[f"{DEMO_RP}/"],
+                backchannel_logout_uri=f"{DEMO_RP}/auth/backchannel-logout",
+            )
+        )
+        client.client_id = DEMO_CLIENT_ID
+        db.session.commit()
+        out = {
+            "member": {
+                "membership_number": member.membership_number,
+                "email": member.email,
+                "password": password,
+            },
+            "client": {"client_id": client.client_id, "client_secret": secret},
+            "issuer": app.extensions["idp.settings"].server.issuer,
+        }
+    _emit(
+        out,
+        as_json,
+        f"Demo member: {out['member']['email']} or {out['member']['membership_number']}"
+        f" / password: {password}\n"
+        f"Demo client: {client.client_id} / secret: {secret}",
+    )
+
+
+@main.group()
+def clients() -> None:
+    """Manage relying-party clients."""
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scope", default="openid", show_default=True)
+@click.option("--public", is_flag=True, help="No secret; PKCE required (SPAs, mobile apps).")
+@click.option("--first-party", is_flag=True, help="Our own service: no consent screen.")
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--backchannel-logout-uri")
+@click.option("--id-token-alg", default="RS256", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def clients_create(ctx, name, redirect_uris, scope, public, first_party, logout_uris,
+                   backchannel_logout_uri, id_token_alg, as_json) -> None:  # fmt: skip
+    """Register a client; its secret is printed once and stored only hashed."""
+    from .db import db
+    from .oidc.clients import ClientMetadataError, NewClient, register_client
+
+    with _app_context(ctx):
+        try:
+            client, secret = register_client(
+                NewClient(
+                    name=name,
+                    redirect_uris=list(redirect_uris),
+                    scope=scope,
+                    public=public,
+                    first_party=first_party,
+                    post_logout_redirect_uris=list(logout_uris),
+                    backchannel_logout_uri=backchannel_logout_uri,
+                    id_token_signed_response_alg=id_token_alg,
+                )
+            )
+        except ClientMetadataError as error:
+            raise click.ClickException(f"{error.error}: {error}") from error
+        db.session.commit()
+        out = {"client_id": client.client_id, "client_secret": secret, "name": client.name}
+    _emit(out, as_json, f"client_id: {out['client_id']}\nclient_secret: {secret or '(public)'}")
+    if secret and not as_json:
+        click.echo("The secret is shown only now; store it safely.", err=True)
+
+
+def _client_summary(client) -> dict:
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "scope": client.scope,
+        "public": client.is_public,
+        "first_party": client.first_party,
+        "created_at": client.created_at.isoformat(),
+    }
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def clients_list(ctx: click.Context, as_json: bool) -> None:
+    """List registered clients (never their secrets)."""
+    from .db import db
+    from .models import Client
+
+    with _app_context(ctx):
+        rows = [_client_summary(c) for c in db.session.scalars(db.select(Client).order_by("id"))]
+    _emit(rows, as_json, "\n".join(f"{r['client_id']}\t{r['name']}" for r in rows))
+
+
+@main.group()
+def members() -> None:
+    """Manage the membership registry."""
+
+
+def _parse_birthdate(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--birthdate") from error
+
+
+@members.command("create")
+@click.option("--membership-number", required=True)
+@click.option("--nik", required=True)
+@click.option("--name", required=True)
+@click.option("--birthdate", required=True, help="YYYY-MM-DD")
+@click.option("--email", required=True)
+@click.option("--password", help="Without it only the membership record is created.")
+@click.option("--phone")
+@click.option("--employer")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def members_create(ctx, membership_number, nik, name, birthdate, email, password, phone,
+                   employer, as_json) -> None:  # fmt: skip
+    """Register a member; with --password the online account is active at once."""
+    from .auth.passwords import hash_password
+    from .db import db
+    from .members import MemberError, NewMember, create_member
+
+    born = _parse_birthdate(birthdate)
+    with _app_context(ctx):
+        data = NewMember(membership_number, nik, name, born, email, phone, employer)
+        try:
+            member = create_member(
+                data, password_hash=hash_password(password) if password else None
+            )
+        except MemberError as error:
+            raise click.ClickException(f"{error.field}: {error.message}") from error
+        db.session.commit()
+        out = {
+            "membership_number": member.membership_number,
+            "sub": member.subject,
+            "online_access": member.has_online_access,
+        }
+    _emit(out, as_json, f"member {out['membership_number']} created (sub {out['sub']})")
+
+
+@members.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def members_import(ctx: click.Context, csv_file, as_json: bool) -> None:
+    """Import membership records from CSV; all rows or none."""
+    from .db import db
+    from .members import MemberError, NewMember, create_member
+
+    expected = ["membership_number", "nik", "name", "birthdate", "email", "phone", "employer"]
+    reader = csv.DictReader(csv_file)
+    if reader.fieldnames != expected:
+        raise click.ClickException(f"the header must be: {','.join(expected)}")
+    with _app_context(ctx):
+        count = 0
+        for line, row in enumerate(reader, start=2):
+            try:
+                born = date.fromisoformat(row["birthdate"])
+                create_member(
+                    NewMember(row["membership_number"], row["nik"], row["name"], born,
+                              row["email"] or None, row["phone"] or None, row["employer"] or None)
+                )  # fmt: skip
+                db.session.flush()
+            except (MemberError, ValueError) as error:
+                db.session.rollback()
+                message = error.message if isinstance(error, MemberError) else str(error)
+                raise click.ClickException(f"line {line}: {message}; nothing imported") from error
+            count += 1
+        db.session.commit()
+    _emit({"imported": count}, as_json, f"{count} members imported")
+
+
+@main.group()
+def keys() -> None:
+    """Manage signing keys: list, rotate, retire, prune."""
+
+
+def _key_operation(ctx: click.Context, operation, as_json: bool, describe) -> None:
+    from .keyring import KeyLifecycleError
+
+    with _app_context(ctx):
+        try:
+            result = operation()
+        except KeyLifecycleError as error:
+            raise click.ClickException(str(error)) from error
+    _emit(result, as_json, describe(result))
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_list(ctx: click.Context, as_json: bool) -> None:
+    """List signing keys and their states (public information only)."""
+    from .keyring import list_keys
+
+    def describe(rows):
+        return "\n".join(
+            f"{r['kid']}  {r['alg']:6} {r['state']:8} created {r['created']}"
+            + (f"  expires {r['expires']}" if r["expires"] else "")
+            for r in rows
+        )
+
+    _key_operation(ctx, list_keys, as_json, describe)
+
+
+@keys.command("rotate")
+@click.option("--alg", help="Only this algorithm (default: every configured one).")
+@click.option("--force", is_flag=True, help="Activate a next key younger than the JWKS max-age.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_rotate(ctx: click.Context, alg: str | None, force: bool, as_json: bool) -> None:
+    """Promote next to active, retire the old active key, publish a new next key."""
+    from .keyring import rotate_keys
+
+    def describe(results):
+        return "\n".join(
+            f"{r['alg']}: active {r['active']}, retired {r['retired']}, next {r['next']}"
+            for r in results
+        )
+
+    _key_operation(ctx, lambda: rotate_keys(alg, force=force), as_json, describe)
+
+
+@keys.command("retire")
+@click.argument("kid")
+@click.option("--keep-publishing", is_flag=True, help="Keep it in the JWKS until it expires.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_retire(ctx: click.Context, kid: str, keep_publishing: bool, as_json: bool) -> None:
+    """Emergency: stop signing with KID at once (unpublished unless --keep-publishing)."""
+    from .keyring import retire_key
+
+    def describe(result):
+        return f"retired {result['retired']}; now signing with {result['active'] or 'unchanged'}"
+
+    _key_operation(ctx, lambda: retire_key(kid, keep_publishing=keep_publishing), as_json, describe)
+
+
+@keys.command("prune")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_prune(ctx: click.Context, as_json: bool) -> None:
+    """Delete retired keys whose tokens have all expired."""
+    from .keyring import prune_keys
+
+    _key_operation(ctx, prune_keys, as_json, lambda kids: f"removed {len(kids)} keys")

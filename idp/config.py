@@ -1,0 +1,371 @@
+"""Typed settings: TOML file (IDP_CONFIG or --config), then IDP_<SECTION>_<KEY> overrides.
+
+Unknown keys, wrong types and unsafe production values stop start-up with one message that
+names the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit
+
+DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
+DEV_NIK_HMAC_KEY = "dev-insecure-nik-hmac-key-do-not-use-in-production"
+EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-of-at-least-32-chars"
+EXAMPLE_NIK_HMAC_KEY = "change-me-to-another-long-random-string-32-chars"
+LOCALES = {"id", "en"}
+SIGNING_ALGORITHMS = {"RS256", "ES256", "PS256"}  # idp.keys.ALGORITHMS
+
+
+class ConfigError(Exception):
+    """A setting is unknown, of the wrong type, or unsafe; the message names it."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    issuer: str = "http://127.0.0.1:5000"
+    secret_key: str = DEV_SECRET_KEY
+    env: str = "development"
+    debug: bool = False
+    instance_dir: str = "instance"
+    max_body_bytes: int = 65536
+    trusted_proxy_hops: int = 0
+    workers: int = 2
+    threads: int = 4
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = ""
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class KeysSettings:
+    dir: str = "keys"
+    rsa_bits: int = 2048
+    algorithms: list[str] = field(default_factory=lambda: ["RS256", "ES256"])
+    passphrase: str = ""
+    jwks_max_age: int = 3600
+    refresh_seconds: int = 5
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    backend: str = "outbox"
+    outbox_dir: str = ""
+    from_address: str = "BPJS Portal <no-reply@localhost>"
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    backend: str = "outbox"
+    outbox_dir: str = ""
+    webhook_url: str = ""
+    webhook_token: str = ""
+    webhook_timeout: float = 5.0
+    webhook_retries: int = 2
+
+
+@dataclass(frozen=True)
+class PasswordSettings:
+    argon2_time_cost: int = 2
+    argon2_memory_cost: int = 19456  # KiB: OWASP's minimum of 19 MiB
+    argon2_parallelism: int = 1
+    min_length: int = 12
+    max_length: int = 128
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    cookie_name: str = "idp_session"
+    absolute_lifetime: int = 43200
+    idle_lifetime: int = 1800
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    code_lifetime: int = 60
+    access_token_lifetime: int = 300
+    id_token_lifetime: int = 600
+
+
+@dataclass(frozen=True)
+class MembersSettings:
+    nik_hmac_key: str = DEV_NIK_HMAC_KEY
+
+
+@dataclass(frozen=True)
+class I18nSettings:
+    default_locale: str = "id"
+    locales: list[str] = field(default_factory=lambda: ["id", "en"])
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    keys: KeysSettings = field(default_factory=KeysSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    sms: SmsSettings = field(default_factory=SmsSettings)
+    passwords: PasswordSettings = field(default_factory=PasswordSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
+    tokens: TokenSettings = field(default_factory=TokenSettings)
+    members: MembersSettings = field(default_factory=MembersSettings)
+    i18n: I18nSettings = field(default_factory=I18nSettings)
+
+    base_dir: Path = field(default_factory=Path.cwd, compare=False)
+
+    def _path(self, value: str) -> Path:
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def instance_path(self) -> Path:
+        return self._path(self.server.instance_dir)
+
+    @property
+    def keys_path(self) -> Path:
+        return self._path(self.keys.dir)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.instance_path / 'idp.sqlite3'}"
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        return self._path(self.mail.outbox_dir or str(self.instance_path / "outbox" / "mail"))
+
+    @property
+    def sms_outbox_dir(self) -> Path:
+        return self._path(self.sms.outbox_dir or str(self.instance_path / "outbox" / "sms"))
+
+    @property
+    def is_production(self) -> bool:
+        return self.server.env == "production"
+
+    @property
+    def issuer_is_https(self) -> bool:
+        return urlsplit(self.server.issuer).scheme == "https"
+
+
+SECTIONS: dict[str, type] = {
+    f.name: get_type_hints(Settings)[f.name] for f in fields(Settings) if f.name != "base_dir"
+}
+
+
+# -- Type conversion: one entry per field type -----------------------------------------------
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _from_env_bool(raw: str) -> bool:
+    if raw.lower() in _TRUE | _FALSE:
+        return raw.lower() in _TRUE
+    raise ValueError("must be true or false")
+
+
+ENV_PARSERS: dict[Any, Callable[[str], Any]] = {
+    str: str,
+    int: int,
+    float: float,
+    bool: _from_env_bool,
+    list[str]: lambda raw: [item.strip() for item in raw.split(",") if item.strip()],
+}
+
+TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def _accepts(kind: Any, value: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind == list[str]:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind)
+
+
+def _field_types(section: str) -> dict[str, Any]:
+    return get_type_hints(SECTIONS[section])
+
+
+def _merge(values: dict, source: Mapping[str, Any], origin: str) -> None:
+    for section, entries in source.items():
+        if section not in SECTIONS:
+            raise ConfigError(f"[{section}]: unknown section ({origin})")
+        if not isinstance(entries, Mapping):
+            raise ConfigError(f"[{section}]: must be a table ({origin})")
+        types = _field_types(section)
+        for key, value in entries.items():
+            if key not in types:
+                raise ConfigError(f"[{section}] {key}: unknown setting ({origin})")
+            kind = types[key]
+            if not _accepts(kind, value):
+                expected = TYPE_NAMES.get(kind, "a list of strings")
+                raise ConfigError(
+                    f"[{section}] {key}: must be {expected}, got {value!r} ({origin})"
+                )
+            values.setdefault(section, {})[key] = float(value) if kind is float else value
+
+
+def _environment_values(environ: Mapping[str, str]) -> dict:
+    values: dict = {}
+    for name, raw in environ.items():
+        if not name.startswith("IDP_") or name == "IDP_CONFIG":
+            continue
+        rest = name[4:].lower()
+        section = next((s for s in SECTIONS if rest.startswith(s + "_")), None)
+        if section is None:
+            continue
+        key = rest[len(section) + 1 :]
+        types = _field_types(section)
+        if key not in types:
+            raise ConfigError(f"{name}: unknown setting [{section}] {key}")
+        try:
+            values.setdefault(section, {})[key] = ENV_PARSERS[types[key]](raw)
+        except ValueError as error:
+            raise ConfigError(f"{name}: [{section}] {key} {error}, got {raw!r}") from error
+    return values
+
+
+def _read_file(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"config file {path}: not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path}: invalid TOML: {error}") from error
+
+
+# -- Validation: each rule names its key -----------------------------------------------------
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether a URL's host is this machine (http is acceptable there)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _check(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{key}: {message}")
+
+
+def _validate(s: Settings) -> None:
+    issuer = urlsplit(s.server.issuer)
+    _check(s.server.env in ("development", "production"), "[server] env",
+           "must be 'development' or 'production'")  # fmt: skip
+    _check(issuer.scheme in ("http", "https") and bool(issuer.netloc), "[server] issuer",
+           "must be an absolute http(s) URL")  # fmt: skip
+    _check(not issuer.query and not issuer.fragment and not s.server.issuer.endswith("/"),
+           "[server] issuer", "must have no query, fragment or trailing slash")  # fmt: skip
+    positive = {
+        "[server] max_body_bytes": s.server.max_body_bytes,
+        "[server] workers": s.server.workers,
+        "[server] threads": s.server.threads,
+        "[passwords] argon2_time_cost": s.passwords.argon2_time_cost,
+        "[passwords] argon2_memory_cost": s.passwords.argon2_memory_cost,
+        "[passwords] argon2_parallelism": s.passwords.argon2_parallelism,
+        "[session] absolute_lifetime": s.session.absolute_lifetime,
+        "[session] idle_lifetime": s.session.idle_lifetime,
+        "[tokens] code_lifetime": s.tokens.code_lifetime,
+        "[tokens] access_token_lifetime": s.tokens.access_token_lifetime,
+        "[tokens] id_token_lifetime": s.tokens.id_token_lifetime,
+        "[mail] smtp_port": s.mail.smtp_port,
+        "[mail] smtp_timeout": s.mail.smtp_timeout,
+        "[sms] webhook_timeout": s.sms.webhook_timeout,
+    }
+    for key, value in positive.items():
+        _check(value > 0, key, "must be positive")
+    _check(s.server.trusted_proxy_hops >= 0, "[server] trusted_proxy_hops", "must be 0 or more")
+    _check(s.sms.webhook_retries >= 0, "[sms] webhook_retries", "must be 0 or more")
+    _check(s.tokens.code_lifetime <= 60, "[tokens] code_lifetime",
+           "must be at most 60 seconds (authorization codes are short-lived)")  # fmt: skip
+    _check(s.keys.rsa_bits in (2048, 3072, 4096), "[keys] rsa_bits", "must be 2048, 3072 or 4096")
+    _check("RS256" in s.keys.algorithms and set(s.keys.algorithms) <= SIGNING_ALGORITHMS,
+           "[keys] algorithms", f"must hold RS256, of {sorted(SIGNING_ALGORITHMS)}")  # fmt: skip
+    _check(not s.keys.passphrase or len(s.keys.passphrase) >= 16, "[keys] passphrase",
+           "must be empty or at least 16 characters")  # fmt: skip
+    _check(s.keys.jwks_max_age > 0, "[keys] jwks_max_age", "must be positive")
+    _check(s.keys.refresh_seconds >= 0, "[keys] refresh_seconds", "must be 0 or more")
+    _check(s.passwords.min_length >= 8, "[passwords] min_length", "must be at least 8")
+    _check(s.passwords.max_length >= max(128, s.passwords.min_length + 1),
+           "[passwords] max_length", "must be at least 128 and above min_length")  # fmt: skip
+    _check(s.mail.backend in ("outbox", "smtp"), "[mail] backend", "must be 'outbox' or 'smtp'")
+    _check(s.mail.smtp_security in ("starttls", "tls", "none"), "[mail] smtp_security",
+           "must be 'starttls', 'tls' or 'none'")  # fmt: skip
+    _check(s.sms.backend in ("outbox", "webhook"), "[sms] backend",
+           "must be 'outbox' or 'webhook'")  # fmt: skip
+    _check(bool(s.i18n.locales) and set(s.i18n.locales) <= LOCALES, "[i18n] locales",
+           f"must be a non-empty subset of {sorted(LOCALES)}")  # fmt: skip
+    _check(s.i18n.default_locale in s.i18n.locales, "[i18n] default_locale",
+           "must be one of [i18n] locales")  # fmt: skip
+    if s.mail.backend == "smtp":
+        _check(bool(s.mail.smtp_host), "[mail] smtp_host", "is required with backend 'smtp'")
+    if s.sms.backend == "webhook":
+        _check(urlsplit(s.sms.webhook_url).scheme in ("http", "https"), "[sms] webhook_url",
+               "must be an http(s) URL with backend 'webhook'")  # fmt: skip
+    if s.is_production:
+        _validate_production(s, issuer.hostname)
+
+
+def _validate_production(s: Settings, host: str | None) -> None:
+    _check(s.issuer_is_https or is_loopback(host), "[server] issuer",
+           "must use https in production (loopback excepted)")  # fmt: skip
+    secrets = {
+        "[server] secret_key": (s.server.secret_key, {DEV_SECRET_KEY, EXAMPLE_SECRET_KEY}),
+        "[members] nik_hmac_key": (
+            s.members.nik_hmac_key,
+            {DEV_NIK_HMAC_KEY, EXAMPLE_NIK_HMAC_KEY},
+        ),
+    }
+    for key, (value, known) in secrets.items():
+        _check(value not in known, key, "is a published example value; set your own secret")
+        _check(len(value) >= 32, key, "must be at least 32 characters in production")
+    _check(not s.server.debug, "[server] debug", "must be false in production")
+
+
+def load_settings(
+    path: str | os.PathLike | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
+    """Load settings: defaults < file < overrides < environment; validate the result."""
+    environ = os.environ if environ is None else environ
+    path = path or environ.get("IDP_CONFIG") or None
+    values: dict = {}
+    if path:
+        config_path = Path(path)
+        _merge(values, _read_file(config_path), str(config_path))
+    if overrides:
+        _merge(values, overrides, "overrides")
+    for section, entries in _environment_values(environ).items():
+        values.setdefault(section, {}).update(entries)
+    base_dir = Path.cwd()
+    settings = Settings(
+        **{name: cls(**values.get(name, {})) for name, cls in SECTIONS.items()}, base_dir=base_dir
+    )
+    _validate(settings)
+    return settings

@@ -1,0 +1,19 @@
+"""Every table, imported in one place so Alembic and the app see the whole schema."""
+
+from .account import ActionToken
+from .identity import AuditEvent, Member
+from .keys import SigningKey
+from .oauth import AuthorizationCode, Client, Consent, Token
+from .sessions import SsoSession
+
+__all__ = [
+    "ActionToken",
+    "AuditEvent",
+    "AuthorizationCode",
+    "Client",
+    "Consent",
+    "Member",
+    "SigningKey",
+    "SsoSession",
+    "Token",
+]

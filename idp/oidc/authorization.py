@@ -1,0 +1,249 @@
+"""The authorization request: ordered checks, the interaction it needs, and its answer.
+
+OIDC Core 1.0 §3.1.2; RFC 6749 §4.1. Screens (sign-in, consent) live in `auth/`: they read
+the pending request through `validate_request` and end it through `finish`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    InteractionRequiredError,
+    LoginRequiredError,
+)
+from flask import request, session
+from werkzeug.datastructures import MultiDict
+
+from ..clock import utcnow
+from ..extensions import issuer, keystore
+from ..keys import InvalidSignature
+from ..models import Client, Member, SsoSession
+from ..models.oauth import find_client, granted_scopes, scope_list
+from .server import authorization_server
+
+INTERACTION_FIELDS = ("csrf_token", "decision")
+SUPPORTED_PROMPTS = {"none", "login", "consent", "select_account"}
+
+
+class AuthorizationPageError(Exception):
+    """An error shown at the identity provider: the redirect URI is not trusted (yet)."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+
+
+class UnsupportedParameterError(OAuth2Error):
+    """OIDC Core §3.1.2.6 errors with their own codes (request objects, registration)."""
+
+    def __init__(self, error: str, description: str) -> None:
+        super().__init__(description=description, error=error)
+
+
+def request_parameters() -> MultiDict:
+    """The authorization request as sent (query for GET, form for POST), minus our own fields."""
+    values = MultiDict(request.values)
+    for name in INTERACTION_FIELDS:
+        values.poplist(name)
+    return values
+
+
+# -- RFC 6749 §4.1.2.1: these two run first and never redirect ------------------------------
+
+
+def check_client(params: MultiDict) -> Client:
+    ids = params.getlist("client_id")
+    if len(ids) != 1 or not ids[0]:
+        raise AuthorizationPageError("invalid_request", "client_id must be given exactly once.")
+    client = find_client(ids[0])
+    if client is None:
+        raise AuthorizationPageError("invalid_client", "The application is not registered.")
+    return client
+
+
+def check_redirect_uri(params: MultiDict, client: Client) -> str:
+    uris = params.getlist("redirect_uri")
+    if len(uris) != 1 or not uris[0]:
+        raise AuthorizationPageError("invalid_request", "redirect_uri must be given exactly once.")
+    if not client.check_redirect_uri(uris[0]):
+        raise AuthorizationPageError(
+            "invalid_request", "The redirect_uri is not registered for this application."
+        )
+    return uris[0]
+
+
+# -- Then, once the redirect URI is trusted, errors go back to the client --------------------
+
+
+def check_no_repeated_parameters(params: MultiDict) -> None:
+    # RFC 6749 §3.1: parameters MUST NOT be included more than once.
+    for name in params:
+        if len(params.getlist(name)) > 1:
+            raise InvalidRequestError(f"Parameter '{name}' is repeated.")
+
+
+def check_response_type_present(params: MultiDict) -> None:
+    if not params.get("response_type"):
+        raise InvalidRequestError("Missing 'response_type'.")
+
+
+def check_response_mode(params: MultiDict) -> None:
+    if params.get("response_mode", "query") != "query":
+        raise InvalidRequestError("Only response_mode=query is supported.")
+
+
+def check_no_request_objects(params: MultiDict) -> None:
+    if "request" in params:
+        raise UnsupportedParameterError("request_not_supported", "Request objects unsupported.")
+    if "request_uri" in params:
+        raise UnsupportedParameterError("request_uri_not_supported", "request_uri unsupported.")
+    if "registration" in params:
+        raise UnsupportedParameterError("registration_not_supported", "Use dynamic registration.")
+
+
+def check_prompt(params: MultiDict) -> None:
+    prompts = set(params.get("prompt", "").split())
+    if not prompts <= SUPPORTED_PROMPTS:
+        raise InvalidRequestError("Unsupported 'prompt' value.")
+    if "none" in prompts and len(prompts) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other values.")
+
+
+def check_max_age(params: MultiDict) -> None:
+    value = params.get("max_age")
+    if value is not None and not (value.isascii() and value.isdigit() and len(value) <= 9):
+        raise InvalidRequestError("max_age must be a non-negative integer.")
+
+
+def check_id_token_hint(params: MultiDict) -> None:
+    if "id_token_hint" in params and id_token_hint_subject(params) is None:
+        raise InvalidRequestError("Invalid 'id_token_hint'.")
+
+
+REQUEST_CHECKS: list[Callable[[MultiDict], None]] = [
+    check_no_repeated_parameters,
+    check_response_type_present,
+    check_response_mode,
+    check_no_request_objects,
+    check_prompt,
+    check_max_age,
+    check_id_token_hint,
+]
+
+
+def id_token_hint_subject(params: MultiDict) -> str | None:
+    """The sub of an ID token we issued (expired ones too: only the signature matters)."""
+    try:
+        _, claims = keystore().verify(params.get("id_token_hint", ""))
+    except InvalidSignature:
+        return None
+    sub = claims.get("sub")
+    return sub if claims.get("iss") == issuer() and isinstance(sub, str) else None
+
+
+@dataclass
+class PendingAuthorization:
+    grant: object
+    client: Client
+    redirect_uri: str
+    params: MultiDict
+    prompts: set[str] = field(default_factory=set)
+
+    @property
+    def scope(self) -> str:
+        return self.grant.request.scope
+
+    @property
+    def key(self) -> str:
+        """Fingerprint of this exact request, to bind a fresh sign-in to it."""
+        return hashlib.sha256(urlencode(sorted(self.params.items(multi=True))).encode()).hexdigest()
+
+    @property
+    def query_string(self) -> str:
+        return urlencode(list(self.params.items(multi=True)))
+
+
+def validate_request(member: Member | None) -> PendingAuthorization:
+    """Run every check in order; raise AuthorizationPageError or an OAuth2Error to redirect."""
+    params = request_parameters()
+    client = check_client(params)
+    redirect_uri = check_redirect_uri(params, client)
+    try:
+        for check in REQUEST_CHECKS:
+            check(params)
+    except OAuth2Error as error:
+        error.redirect_uri = redirect_uri
+        error.state = params.get("state")
+        raise
+    grant = authorization_server().get_consent_grant(end_user=member)
+    prompts = set(params.get("prompt", "").split())
+    return PendingAuthorization(grant, client, redirect_uri, params, prompts)
+
+
+# -- What the member must do before a code can be issued --------------------------------------
+
+
+def _reauthenticated_for(pending: PendingAuthorization, sso: SsoSession) -> bool:
+    done = session.get("reauth")
+    return bool(done) and done == {"key": pending.key, "sid": sso.sid}
+
+
+def login_reason(pending: PendingAuthorization, sso: SsoSession | None) -> str | None:
+    """Why the member must (re-)authenticate for this request, or None."""
+    if sso is None:
+        return "no_session"
+    forced = pending.prompts & {"login", "select_account"}
+    max_age = pending.params.get("max_age")
+    if max_age is not None and utcnow() - sso.auth_time > timedelta(seconds=int(max_age)):
+        forced.add("max_age")
+    hinted = pending.params.get("id_token_hint")
+    if hinted and id_token_hint_subject(pending.params) != sso.member.subject:
+        if "none" in pending.prompts:
+            return "hint_mismatch"
+        forced.add("hint_mismatch")
+    if forced and not _reauthenticated_for(pending, sso):
+        return sorted(forced)[0]
+    return None
+
+
+def consent_needed(pending: PendingAuthorization, member: Member) -> bool:
+    if "consent" in pending.prompts:
+        return True
+    if pending.client.first_party:
+        return False
+    return not set(scope_list(pending.scope)) <= granted_scopes(member.id, pending.client.client_id)
+
+
+INTERACTION_ERRORS = {
+    "login": LoginRequiredError,
+    "consent": ConsentRequiredError,
+    "verify_email": InteractionRequiredError,
+}
+
+
+def interaction_error(pending: PendingAuthorization, needed: str) -> OAuth2Error:
+    """OIDC Core §3.1.2.6: prompt=none cannot show a page."""
+    error_cls = INTERACTION_ERRORS[needed]
+    return error_cls(redirect_uri=pending.redirect_uri, state=pending.params.get("state"))
+
+
+def expect_reauthentication(pending: PendingAuthorization) -> None:
+    """Remember which request the next sign-in satisfies (see auth.login)."""
+    session["reauth_pending"] = pending.key
+
+
+def finish(pending: PendingAuthorization, member: Member | None):
+    """Answer the client: a code for the member, or access_denied when member is None."""
+    session.pop("reauth", None)
+    return authorization_server().create_authorization_response(
+        grant=pending.grant, grant_user=member
+    )

@@ -1,0 +1,53 @@
+"""Claims released per scope (DESIGN.md table); NIK is never among them."""
+
+from __future__ import annotations
+
+from ..models import Member
+from ..models.oauth import scope_list
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "openid": ("sub",),
+    "profile": ("name", "birthdate", "locale", "updated_at"),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address",),
+    "membership": ("membership_number", "employer_name"),
+}
+
+ADDRESS_FIELDS = ("formatted", "street_address", "locality", "region", "postal_code", "country")
+
+
+def _claim_values(member: Member) -> dict:
+    address = member.address or {}
+    return {
+        "sub": member.subject,
+        "name": member.name,
+        "birthdate": member.birthdate.isoformat(),
+        "locale": member.locale,
+        "updated_at": int(member.updated_at.timestamp()),
+        "email": member.email,
+        "email_verified": bool(member.email_verified),
+        "phone_number": member.phone,
+        "phone_number_verified": bool(member.phone_verified),
+        "address": {k: address[k] for k in ADDRESS_FIELDS if address.get(k)} or None,
+        "membership_number": member.membership_number,
+        "employer_name": member.employer_name,
+    }
+
+
+def claims_for_scope(member: Member, scope: str) -> dict:
+    """The member's claims that the granted scope releases; absent values are omitted."""
+    values = _claim_values(member)
+    released: dict = {}
+    for name in scope_list(scope):
+        for claim in SCOPE_CLAIMS.get(name, ()):
+            if values[claim] is not None:
+                released[claim] = values[claim]
+    return released
+
+
+def supported_claims() -> list[str]:
+    names = ["iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash"]
+    for claims in SCOPE_CLAIMS.values():
+        names.extend(c for c in claims if c not in names)
+    return names

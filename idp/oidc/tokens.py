@@ -1,0 +1,75 @@
+"""JWT access tokens per RFC 9068, recorded by jti so revocation can be honoured."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from ..clock import utcnow
+from ..db import db
+from ..extensions import issuer, keystore, settings
+from ..keys import InvalidSignature
+from ..models import AuthorizationCode, Client, Member, Token
+from ..models.oauth import find_token
+
+ACCESS_TOKEN_TYP = "at+jwt"
+ACCESS_TOKEN_ALG = "RS256"
+
+
+def issue_access_token(
+    client: Client, member: Member | None, scope: str, code: AuthorizationCode | None
+) -> dict:
+    """Mint and record an access token; return the RFC 6749 §5.1 token response fields."""
+    now = utcnow()
+    lifetime = settings().tokens.access_token_lifetime
+    jti = secrets.token_urlsafe(24)
+    claims = {
+        "iss": issuer(),
+        "aud": issuer(),
+        "client_id": client.client_id,
+        "scope": scope,
+        "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + lifetime,
+        "jti": jti,
+        # RFC 9068 §2.2: with no resource owner, sub names the client itself.
+        "sub": member.subject if member else client.client_id,
+    }
+    if code is not None:
+        claims |= {"auth_time": code.get_auth_time(), "acr": code.acr, "sid": code.sid}
+    db.session.add(
+        Token(
+            jti=jti,
+            client_id=client.client_id,
+            member_id=member.id if member else None,
+            code_id=code.id if code else None,
+            sid=code.sid if code else None,
+            scope=scope,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
+    token = keystore().sign(claims, alg=ACCESS_TOKEN_ALG, typ=ACCESS_TOKEN_TYP)
+    return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
+
+
+def active_token(token_string: str) -> Token | None:
+    """Return the stored token behind a presented access token if it is valid right now."""
+    if not token_string or len(token_string) > 8192:
+        return None
+    try:
+        header, claims = keystore().verify(token_string)
+    except InvalidSignature:
+        return None
+    # RFC 9068 §4: the typ header keeps ID tokens from being replayed as access tokens.
+    if header.get("typ", "").lower() not in (ACCESS_TOKEN_TYP, "application/at+jwt"):
+        return None
+    if claims.get("iss") != issuer() or not isinstance(claims.get("exp"), int):
+        return None
+    if claims["exp"] <= int(utcnow().timestamp()):
+        return None
+    stored = find_token(str(claims.get("jti", "")))
+    if stored is None or stored.revoked_at is not None:
+        return None
+    if stored.member is not None and stored.member.status != "active":
+        return None
+    return stored

@@ -1,0 +1,193 @@
+"""Fixtures: an app per test with its own database, keys and clock; a live server; helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from idp.app import create_app
+from idp.clock import FrozenClock
+from idp.config import load_settings
+from idp.db import db, upgrade
+from idp.keyring import adopt_key_files
+from idp.keys import ensure_default_keys
+
+from .helpers import Actions
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _write_config(path: Path, values: dict) -> Path:
+    lines = []
+    for section, entries in values.items():
+        lines.append(f"[{section}]")
+        for key, value in entries.items():
+            if isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            elif isinstance(value, int | list):
+                lines.append(f"{key} = {json.dumps(value)}")
+            else:
+                lines.append(f'{key} = "{value}"')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def template_keys(tmp_path_factory) -> Path:
+    """Keys generated once per run (RSA generation is slow) and copied into each test."""
+    directory = tmp_path_factory.mktemp("template") / "keys"
+    ensure_default_keys(directory)
+    return directory
+
+
+def _adopt_keys(url: str, keys: Path) -> None:
+    """Record the template keys as active, as `idp init` would."""
+    engine = sa.create_engine(url)
+    with Session(engine) as session, session.begin():
+        adopt_key_files(session, keys, "", datetime.now(UTC))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory, template_keys) -> str:
+    """The migrated schema, built once: a SQLite file to copy, or a PostgreSQL database."""
+    if TEST_DATABASE_URL:
+        engine = sa.create_engine(TEST_DATABASE_URL)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade(TEST_DATABASE_URL)
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("template") / "idp.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    _adopt_keys(f"sqlite:///{path}", template_keys)
+    return str(path)
+
+
+def _fresh_database(template: str, directory: Path, keys: Path) -> str:
+    if TEST_DATABASE_URL:
+        engine = sa.create_engine(TEST_DATABASE_URL)
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        _adopt_keys(TEST_DATABASE_URL, keys)
+        return TEST_DATABASE_URL
+    target = directory / "idp.sqlite3"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def make_config(tmp_path, template_keys, template_database):
+    """Write a config file for this test; later calls reuse the same database and keys."""
+    keys_dir = tmp_path / "keys"
+    if not keys_dir.exists():
+        shutil.copytree(template_keys, keys_dir)
+        keys_dir.chmod(0o700)
+    state = {}
+
+    def make(issuer: str = "http://127.0.0.1:5000", **sections) -> Path:
+        if "db" not in state:
+            state["db"] = _fresh_database(template_database, tmp_path, keys_dir)
+        values = {
+            "server": {"issuer": issuer, "instance_dir": str(tmp_path / "instance")},
+            "database": {"url": state["db"]},
+            "keys": {"dir": str(keys_dir), "refresh_seconds": 0},
+            # Real argon2id, with small costs so the suite stays fast; defaults are tested apart.
+            "passwords": {"argon2_time_cost": 1, "argon2_memory_cost": 1024},
+        }
+        for section, entries in sections.items():
+            values.setdefault(section, {}).update(entries)
+        return _write_config(tmp_path / "config.toml", values)
+
+    return make
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    now = datetime.now(UTC).replace(microsecond=0)
+    return FrozenClock(now)
+
+
+@pytest.fixture
+def make_app(make_config, clock):
+    """Build an app on this test's database and keys; every app is disposed afterwards."""
+    apps = []
+
+    def make(issuer: str = "http://127.0.0.1:5000", **sections):
+        settings = load_settings(make_config(issuer, **sections), environ={})
+        app = create_app(settings, clock=clock)
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def actions(app, client) -> Actions:
+    return Actions(app, client)
+
+
+@pytest.fixture
+def cli(make_config):
+    """Invoke `idp --config <this test's config> ...` and return the click result."""
+    from idp.cli import main
+
+    def invoke(*args: str, config: Path | None = None):
+        path = config or make_config()
+        return CliRunner().invoke(main, ["--config", str(path), *args], obj={}, env={})
+
+    return invoke
+
+
+class _LazyApp:
+    def __init__(self) -> None:
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def live_server(make_config):
+    """A real HTTP server on loopback whose issuer is its own URL; stops after the test."""
+    proxy = _LazyApp()
+    server = make_server("127.0.0.1", 0, proxy, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    settings = load_settings(make_config(issuer=base_url), environ={})
+    proxy.app = create_app(settings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    live = Actions(proxy.app, None)
+    live.url = base_url
+    yield live
+    server.shutdown()
+    thread.join(timeout=5)
+    with proxy.app.app_context():
+        db.engine.dispose()

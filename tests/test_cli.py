@@ -1,0 +1,232 @@
+"""The operator CLI, as the interface contract in DESIGN.md defines it."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from idp.cli import main
+from idp.db import db
+from idp.models import Client, Member
+
+
+def _run(config, *args):
+    return CliRunner().invoke(main, ["--config", str(config), *args], obj={})
+
+
+@pytest.fixture
+def fresh_config(tmp_path):
+    """A config pointing at an empty instance and key folder, as on a new machine."""
+    path = tmp_path / "fresh.toml"
+    path.write_text(
+        f'[server]\ninstance_dir = "{tmp_path / "instance"}"\n'
+        f'[keys]\ndir = "{tmp_path / "keys"}"\n'
+        "[passwords]\nargon2_time_cost = 1\nargon2_memory_cost = 1024\n"
+    )
+    return path
+
+
+def test_init_creates_schema_and_keys_once(fresh_config, tmp_path):
+    result = _run(fresh_config, "init")
+    assert result.exit_code == 0, result.output
+    keys = sorted((tmp_path / "keys").glob("*.json"))
+    assert len(keys) == 4  # an active and a next key for RS256 and for ES256
+    for key in keys:
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) & 0o077 == 0
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'instance' / 'idp.sqlite3'}")
+    with engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    engine.dispose()
+    assert {"members", "clients", "authorization_codes", "alembic_version"} <= tables
+
+    again = _run(fresh_config, "init")
+    assert again.exit_code == 0
+    assert sorted((tmp_path / "keys").glob("*.json")) == keys
+    states = json.loads(_run(fresh_config, "keys", "list", "--json").output)
+    assert sorted((k["alg"], k["state"]) for k in states) == [
+        ("ES256", "active"),
+        ("ES256", "next"),
+        ("RS256", "active"),
+        ("RS256", "next"),
+    ]
+
+
+def test_members_create_and_sign_in(cli, app, actions):
+    result = cli(
+        "members", "create", "--membership-number", "22233344455", "--nik", "3201014506920003",
+        "--name", "Dewi Lestari", "--birthdate", "1992-06-05", "--email", "Dewi@Example.id",
+        "--password", "sebuah kata sandi panjang", "--phone", "+62 812-1111-2222", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["membership_number"] == "22233344455" and out["online_access"] is True
+    with app.app_context():
+        member = db.session.scalar(
+            sa.select(Member).where(Member.membership_number == "22233344455")
+        )
+        assert member.email == "dewi@example.id"
+        assert member.phone == "+6281211112222"
+        assert member.nik_last4 == "0003"
+        assert "3201014506920003" not in (member.nik_hash, member.password_hash)
+    assert actions.sign_in("dewi@example.id", "sebuah kata sandi panjang").status_code == 302
+
+
+def test_members_create_without_password_creates_record_only(cli, actions):
+    result = cli(
+        "members", "create", "--membership-number", "22233344455", "--nik", "3201014506920003",
+        "--name", "Dewi Lestari", "--birthdate", "1992-06-05", "--email", "dewi@example.id",
+        "--json",
+    )  # fmt: skip
+    assert json.loads(result.output)["online_access"] is False
+    assert actions.sign_in("dewi@example.id", "anything at all here").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--nik": "123"}, "16 digits"),
+        ({"--nik": "0000001506920003"}, "region"),
+        ({"--nik": "3201011506920003"}, "date of birth"),
+        ({"--birthdate": "05-06-1992"}, "YYYY-MM-DD"),
+        ({"--email": "not-an-email"}, "email"),
+        ({"--phone": "12345"}, "phone"),
+        ({"--membership-number": "x"}, "membership number"),
+    ],
+)
+def test_members_create_refuses_bad_input_and_stores_nothing(cli, app, change, message):
+    args = {
+        "--membership-number": "22233344455",
+        "--nik": "3201014506920003",
+        "--name": "Dewi Lestari",
+        "--birthdate": "1992-06-05",
+        "--email": "dewi@example.id",
+    } | change
+    result = cli("members", "create", *[x for pair in args.items() for x in pair])
+    assert result.exit_code != 0
+    assert message.lower() in result.output.lower()
+    with app.app_context():
+        assert db.session.query(Member).count() == 0
+
+
+def test_members_create_refuses_duplicates(cli, actions):
+    actions.create_member()
+    result = cli(
+        "members", "create", "--membership-number", "12345678901", "--nik", "3201014506920003",
+        "--name", "Dewi", "--birthdate", "1992-06-05", "--email", "other@example.id",
+    )  # fmt: skip
+    assert result.exit_code != 0 and "exists" in result.output
+
+
+def test_members_import_is_all_or_nothing(cli, app, tmp_path):
+    header = "membership_number,nik,name,birthdate,email,phone,employer\n"
+    good = "22233344455,3201014506920003,Dewi Lestari,1992-06-05,dewi@example.id,,PT Maju\n"
+    bad = "33344455566,123,Budi,1990-01-01,,,\n"
+    (tmp_path / "bad.csv").write_text(header + good + bad)
+    result = cli("members", "import", str(tmp_path / "bad.csv"))
+    assert result.exit_code != 0 and "line 3" in result.output
+    with app.app_context():
+        assert db.session.query(Member).count() == 0
+    (tmp_path / "good.csv").write_text(header + good)
+    assert cli("members", "import", str(tmp_path / "good.csv"), "--json").exit_code == 0
+    with app.app_context():
+        assert db.session.query(Member).one().employer_name == "PT Maju"
+
+
+def test_clients_create_prints_secret_once_and_stores_it_hashed(cli, app):
+    result = cli(
+        "clients", "create", "--name", "Portal Mitra", "--redirect-uri", "https://mitra.example.id/cb",
+        "--redirect-uri", "http://127.0.0.1:8080/cb", "--scope", "openid profile",
+        "--post-logout-redirect-uri", "https://mitra.example.id/", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["client_id"] and len(out["client_secret"]) >= 32
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Client).where(Client.client_id == out["client_id"]))
+        assert stored.client_secret_hash != out["client_secret"]
+        assert stored.check_client_secret(out["client_secret"])
+        assert stored.redirect_uris == ["https://mitra.example.id/cb", "http://127.0.0.1:8080/cb"]
+    listed = json.loads(cli("clients", "list", "--json").output)
+    assert [c["client_id"] for c in listed] == [out["client_id"]]
+    assert out["client_secret"] not in cli("clients", "list", "--json").output
+
+
+def test_public_first_party_client(cli):
+    result = cli(
+        "clients", "create", "--name", "App", "--redirect-uri", "https://app.example.id/cb",
+        "--public", "--first-party", "--json",
+    )  # fmt: skip
+    out = json.loads(result.output)
+    assert out["client_secret"] is None
+    listed = json.loads(cli("clients", "list", "--json").output)[0]
+    assert listed["public"] is True and listed["first_party"] is True
+
+
+@pytest.mark.parametrize(
+    ("uri", "message"),
+    [
+        ("http://mitra.example.id/cb", "https"),
+        ("https://mitra.example.id/cb#frag", "fragment"),
+        ("/relative", "absolute"),
+    ],
+)
+def test_clients_create_refuses_bad_redirect_uris(cli, app, uri, message):
+    result = cli("clients", "create", "--name", "X", "--redirect-uri", uri)
+    assert result.exit_code != 0
+    assert "invalid_redirect_uri" in result.output and message in result.output
+    with app.app_context():
+        assert db.session.query(Client).count() == 0
+
+
+def test_clients_create_refuses_unknown_scope(cli):
+    result = cli(
+        "clients", "create", "--name", "X", "--redirect-uri", "https://x.example.id/cb",
+        "--scope", "openid nik",
+    )  # fmt: skip
+    assert result.exit_code != 0 and "invalid_client_metadata" in result.output
+
+
+def test_demo_seeds_member_and_client_and_is_repeatable(cli, actions):
+    first = json.loads(cli("demo", "--json").output)
+    second = json.loads(cli("demo", "--json").output)
+    assert first["client"]["client_id"] == second["client"]["client_id"] == "benefits-demo"
+    member = second["member"]
+    assert actions.sign_in(member["email"], member["password"]).status_code == 302
+
+
+def test_keys_list_shows_public_information(cli):
+    result = cli("keys", "list", "--json")
+    rows = json.loads(result.output)
+    assert {r["alg"] for r in rows} == {"RS256", "ES256"}
+    expected = {"kid", "alg", "state", "published", "created", "activated", "retired", "expires"}
+    assert all(set(r) == expected for r in rows)
+
+
+def test_unknown_config_key_is_a_clear_error(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[server]\nisuer = "https://sso.example.id"\n')
+    result = _run(path, "keys", "list")
+    assert result.exit_code != 0
+    assert "[server] isuer" in result.output
+
+
+def test_serve_refuses_without_keys(tmp_path):
+    path = tmp_path / "nokeys.toml"
+    path.write_text(
+        f'[keys]\ndir = "{tmp_path / "empty"}"\n[server]\ninstance_dir = "{tmp_path}"\n'
+    )
+    result = _run(path, "serve", "--port", "0")
+    assert result.exit_code != 0 and "idp init" in result.output
+
+
+def test_world_readable_key_refuses_start(cli, make_config, tmp_path):
+    make_config()
+    key = next((tmp_path / "keys").glob("*.json"))
+    key.chmod(0o644)
+    result = cli("keys", "list")
+    assert result.exit_code != 0 and "chmod 600" in result.output

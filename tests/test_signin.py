@@ -1,0 +1,144 @@
+"""Sign-in: identifiers, one answer for every failure, argon2id, session cookie and CSRF."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from idp.db import db
+from idp.models import Member, SsoSession
+
+from .helpers import PASSWORD, csrf_from
+
+
+@pytest.fixture
+def member(actions):
+    return actions.create_member()
+
+
+@pytest.mark.parametrize(
+    "identifier", ["siti@example.id", "SITI@Example.ID", "  siti@example.id ", "12345678901"]
+)
+def test_sign_in_by_email_or_membership_number(actions, member, identifier):
+    response = actions.sign_in(identifier)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_failures_look_identical(actions, member):
+    wrong_password = actions.sign_in("siti@example.id", "wrong password entirely")
+    unknown = actions.sign_in("nobody@example.id", "wrong password entirely")
+    assert wrong_password.status_code == unknown.status_code == 400
+
+    def message(page) -> str:
+        return page.text.split('id="form-error">')[1].split("<")[0]
+
+    assert message(wrong_password) == message(unknown)
+
+
+def test_membership_record_without_online_access_cannot_sign_in(actions):
+    actions.create_member(password=None)
+    response = actions.sign_in("12345678901", PASSWORD)
+    assert response.status_code == 400
+
+
+def test_unknown_identifier_still_runs_argon2(app, actions, monkeypatch):
+    calls = []
+    import argon2
+
+    original = argon2.PasswordHasher.verify
+
+    def counting(self, hash_, password):
+        calls.append(hash_)
+        return original(self, hash_, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting)
+    actions.sign_in("nobody@example.id", "whatever password")
+    assert len(calls) == 1 and calls[0].startswith("$argon2id$")
+
+
+def test_password_is_stored_as_argon2id(app, member):
+    with app.app_context():
+        stored = db.session.get(Member, member["id"]).password_hash
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_hash_is_upgraded_when_parameters_change(app, actions, member):
+    from argon2 import PasswordHasher
+
+    with app.app_context():
+        row = db.session.get(Member, member["id"])
+        row.password_hash = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(
+            PASSWORD
+        )
+        db.session.commit()
+    actions.sign_in(member["email"])
+    with app.app_context():
+        assert "m=1024" in db.session.get(Member, member["id"]).password_hash
+
+
+def test_session_cookie_is_httponly_lax_and_rotated(app, actions, client, member):
+    first = actions.sign_in(member["email"])
+    cookie = first.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookie if c.startswith("idp_session="))
+    assert "HttpOnly" in session_cookie and "SameSite=Lax" in session_cookie
+    first_value = client.get_cookie("idp_session").value
+    actions.sign_in(member["email"])
+    second_value = client.get_cookie("idp_session").value
+    assert first_value != second_value
+    with app.app_context():
+        sessions = db.session.scalars(select(SsoSession).order_by(SsoSession.id)).all()
+        assert len(sessions) == 2
+        assert sessions[0].ended_at is not None and sessions[1].ended_at is None
+        assert first_value not in (sessions[0].token_hash, sessions[1].token_hash)
+
+
+def test_https_issuer_uses_host_prefixed_secure_cookie(make_app):
+    from .helpers import Actions
+
+    app = make_app(issuer="https://sso.example.id")
+    browser = app.test_client()
+    browser.environ_base |= {"wsgi.url_scheme": "https", "HTTP_HOST": "sso.example.id"}
+    actions = Actions(app, browser)
+    actions.create_member()
+    response = actions.sign_in("siti@example.id")
+    cookies = response.headers.getlist("Set-Cookie")
+    session_cookie = next(c for c in cookies if c.startswith("__Host-idp_session="))
+    assert "Secure" in session_cookie and "Path=/" in session_cookie
+    assert "Domain" not in session_cookie
+
+
+def test_login_post_without_csrf_is_refused(client, member):
+    response = client.post("/login", data={"identifier": "siti@example.id", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get_cookie("idp_session") is None
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_next_is_never_an_open_redirect(actions, member, target):
+    response = actions.sign_in(member["email"], next_url=target)
+    assert response.headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize(
+    ("form", "field"),
+    [
+        ({"identifier": "", "password": PASSWORD}, "identifier"),
+        ({"identifier": "x@y.id"}, "password"),
+    ],
+)
+def test_empty_fields_get_field_level_messages(client, form, field):
+    page = client.get("/login")
+    response = client.post("/login", data=form | {"csrf_token": csrf_from(page.text)})
+    assert response.status_code == 400
+    assert f'id="{field}-error"' in response.text
+
+
+def test_sign_out_ends_the_session(app, actions, client, member):
+    actions.sign_in(member["email"])
+    page = client.get("/account")
+    assert "Siti Rahayu" in page.text and "************0001" in page.text
+    assert "3174051507900001" not in page.text
+    client.post("/logout", data={"csrf_token": csrf_from(page.text)})
+    assert client.get("/account").status_code == 302
