@@ -384,3 +384,28 @@ def keys_prune(ctx: click.Context, as_json: bool) -> None:
     from .keyring import prune_keys
 
     _key_operation(ctx, prune_keys, as_json, lambda kids: f"removed {len(kids)} keys")
+
+
+@main.group()
+def users() -> None:
+    """Help members with their online accounts."""
+
+
+@users.command("unlock")
+@click.argument("identifier")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_unlock(ctx: click.Context, identifier: str, as_json: bool) -> None:
+    """Lift a sign-in lock on IDENTIFIER (email or membership number) and its member."""
+    from .auth.lockout import unlock_identifier
+    from .auth.signin import normalize_identifier
+    from .db import db
+
+    normalized = normalize_identifier(identifier)
+    if not normalized:
+        raise click.BadParameter("give an email or membership number", param_hint="IDENTIFIER")
+    with _app_context(ctx):
+        was_locked = unlock_identifier(normalized, reason="operator")
+        db.session.commit()
+    result = {"identifier": normalized, "was_locked": was_locked}
+    _emit(result, as_json, f"{normalized}: " + ("unlocked" if was_locked else "was not locked"))

@@ -103,6 +103,16 @@ class TokenSettings:
 
 
 @dataclass(frozen=True)
+class LockoutSettings:
+    max_failures: int = 5
+    window: int = 900
+    lock_seconds: int = 300
+    max_lock_seconds: int = 86400
+    ip_max_failures: int = 30
+    ip_window: int = 900
+
+
+@dataclass(frozen=True)
 class MembersSettings:
     nik_hmac_key: str = DEV_NIK_HMAC_KEY
 
@@ -111,6 +121,7 @@ class MembersSettings:
 class I18nSettings:
     default_locale: str = "id"
     locales: list[str] = field(default_factory=lambda: ["id", "en"])
+    timezone: str = "Asia/Jakarta"
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ class Settings:
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
+    lockout: LockoutSettings = field(default_factory=LockoutSettings)
     members: MembersSettings = field(default_factory=MembersSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
 
@@ -267,6 +279,16 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def _is_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 def _check(condition: bool, key: str, message: str) -> None:
     if not condition:
         raise ConfigError(f"{key}: {message}")
@@ -295,10 +317,17 @@ def _validate(s: Settings) -> None:
         "[mail] smtp_port": s.mail.smtp_port,
         "[mail] smtp_timeout": s.mail.smtp_timeout,
         "[sms] webhook_timeout": s.sms.webhook_timeout,
+        "[lockout] max_failures": s.lockout.max_failures,
+        "[lockout] window": s.lockout.window,
+        "[lockout] lock_seconds": s.lockout.lock_seconds,
+        "[lockout] ip_max_failures": s.lockout.ip_max_failures,
+        "[lockout] ip_window": s.lockout.ip_window,
     }
     for key, value in positive.items():
         _check(value > 0, key, "must be positive")
     _check(s.server.trusted_proxy_hops >= 0, "[server] trusted_proxy_hops", "must be 0 or more")
+    _check(s.lockout.max_lock_seconds >= s.lockout.lock_seconds, "[lockout] max_lock_seconds",
+           "must be at least [lockout] lock_seconds")  # fmt: skip
     _check(s.sms.webhook_retries >= 0, "[sms] webhook_retries", "must be 0 or more")
     _check(s.tokens.code_lifetime <= 60, "[tokens] code_lifetime",
            "must be at most 60 seconds (authorization codes are short-lived)")  # fmt: skip
@@ -321,6 +350,8 @@ def _validate(s: Settings) -> None:
            f"must be a non-empty subset of {sorted(LOCALES)}")  # fmt: skip
     _check(s.i18n.default_locale in s.i18n.locales, "[i18n] default_locale",
            "must be one of [i18n] locales")  # fmt: skip
+    _check(_is_timezone(s.i18n.timezone), "[i18n] timezone",
+           "must be an IANA time zone name such as 'Asia/Jakarta'")  # fmt: skip
     if s.mail.backend == "smtp":
         _check(bool(s.mail.smtp_host), "[mail] smtp_host", "is required with backend 'smtp'")
     if s.sms.backend == "webhook":

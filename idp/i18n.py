@@ -56,6 +56,8 @@ def url_with_language(language: str) -> str:
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = app.extensions["idp.settings"].i18n.default_locale
+    # Times shown to members (lock expiry, security log) are local; stored times stay UTC.
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.extensions["idp.settings"].i18n.timezone
     Babel(app, locale_selector=select_locale)
     app.before_request(remember_requested_locale)
     app.jinja_env.globals["get_locale"] = get_locale

@@ -175,12 +175,18 @@ class _LazyApp:
 
 
 @pytest.fixture
-def live_server(make_config):
+def live_server_sections() -> dict:
+    """Config sections for `live_server`; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def live_server(make_config, live_server_sections):
     """A real HTTP server on loopback whose issuer is its own URL; stops after the test."""
     proxy = _LazyApp()
     server = make_server("127.0.0.1", 0, proxy, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
-    settings = load_settings(make_config(issuer=base_url), environ={})
+    settings = load_settings(make_config(base_url, **live_server_sections), environ={})
     proxy.app = create_app(settings)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -122,3 +122,21 @@ class Actions:
         response = self.redeem(client_id, secret, code, verifier)
         assert response.status_code == 200, response.text
         return response.get_json()
+
+
+def mails(app) -> list:
+    """The messages in the mail outbox, oldest first."""
+    import email
+    import email.policy
+
+    outbox = app.extensions["idp.settings"].mail_outbox_dir
+    if not outbox.exists():
+        return []
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def mail_text(message) -> str:
+    return message.get_body(("plain",)).get_content()

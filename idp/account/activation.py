@@ -14,11 +14,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
+from ..auth import lockout
+from ..auth.lockout import Lock
 from ..auth.passwords import hash_password
 from ..auth.policy import password_problem
+from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
-from ..hashing import secret_digest
 from ..mail import DeliveryError, send_template
 from ..members import EMAIL_PATTERN, nik_digest, nik_problem, normalize_email
 from ..models import Member
@@ -81,16 +83,18 @@ def _email_taken(email: str, member: Member) -> bool:
     return owner is not None and owner.id != member.id
 
 
-def activate(form: ActivationForm, born: date, locale: str) -> bool:
-    """Open online access; False (with nothing stored) when the details match no record."""
+def activate(form: ActivationForm, born: date, locale: str) -> bool | Lock:
+    """Open online access; False (with nothing stored) when the details match no record.
+
+    Wrong details count toward the membership number's lockout (issue 6): while it is locked
+    the attempt is refused and the Lock returned.
+    """
+    identifier = normalize_identifier(form.membership_number)
+    if lockout.current_lock(identifier) is not None:
+        return lockout.register_failure(identifier, None, event="activation_refused_locked")
     member = _matching_record(form, born)
     if member is None:
-        audit.record(
-            "activation_failed",
-            detail={"membership_number_hash": secret_digest(form.membership_number)[:16]},
-        )
-        db.session.commit()
-        return False
+        return lockout.register_failure(identifier, None, event="activation_failed") or False
     email = normalize_email(form.email)
     if _email_taken(email, member):
         # Do not reveal the other account: tell that address's owner instead, answer as usual.

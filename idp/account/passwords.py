@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from .. import audit
+from ..auth import lockout
 from ..auth.passwords import hash_password
 from ..auth.policy import password_problem
 from ..auth.signin import normalize_identifier
@@ -63,6 +64,9 @@ def set_password(member: Member, password: str, *, keep_session: SsoSession | No
         .values(revoked_at=now)
     )
     audit.record("password_changed", member_id=member.id)
+    # Lockout must not become a denial of service: a member who proves control of the
+    # account by setting a new password is unlocked (issue 6).
+    lockout.unlock_member(member, reason="password_set")
 
 
 def notify_password_changed(member: Member) -> None:

@@ -10,6 +10,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from .. import audit
+from ..auth import lockout
+from ..auth.lockout import Lock
 from ..auth.passwords import verify_password
 from ..auth.sessions import current_session
 from ..clock import utcnow
@@ -48,6 +50,7 @@ RESEND_INTERVAL = timedelta(seconds=60)
 
 
 @bp.route("/activate", methods=["GET", "POST"])
+@lockout.ip_throttled
 def activate():
     """Register for online access ("Daftar")."""
     if request.method == "GET":
@@ -55,7 +58,10 @@ def activate():
     values = {name: request.form.get(name, "")[:1024] for name in ACTIVATION_FIELDS}
     form = ActivationForm(**values)
     errors, born = form.errors()
-    if not errors and not activation.activate(form, born, str(get_locale())):
+    outcome = None if errors else activation.activate(form, born, str(get_locale()))
+    if isinstance(outcome, Lock):
+        return render_template("auth/locked.html", lock=outcome, activation=True), 403
+    if not errors and not outcome:
         errors["form"] = _(
             "These details do not match a membership without online access. Check them, or"
             " ask your employer to confirm your registration."
@@ -144,7 +150,10 @@ def change_password():
     if request.method == "GET":
         return render_template("account/change_password.html", errors={})
     errors = {}
-    if not verify_password(member.password_hash, request.form.get("current_password", "")[:1024]):
+    checked = _check_password_again(member, request.form.get("current_password", ""))
+    if isinstance(checked, Lock):
+        return render_template("auth/locked.html", lock=checked), 403
+    if not checked:
         errors["current_password"] = _("The current password is not correct.")
     password = request.form.get("password", "")[:1024]
     if problem := passwords.new_password_problem(member, password):
@@ -163,6 +172,17 @@ def security():
     """Sign-ins, failed attempts, locks and credential changes of this member."""
     events = security_log.member_events(current_session().member_id)
     return render_template("account/security.html", events=events)
+
+
+def _check_password_again(member, password: str) -> bool | Lock:
+    """A signed-in member re-enters the password: wrong ones count toward the lockout too,
+    so a borrowed or stolen session cannot be used to guess it."""
+    identifier = member.membership_number
+    if lockout.current_lock(identifier) is not None:
+        return lockout.register_failure(identifier, member, event="signin_refused_locked")
+    if verify_password(member.password_hash, password[:1024]):
+        return True
+    return lockout.register_failure(identifier, member) or False
 
 
 RECENT_AUTH = timedelta(minutes=10)
@@ -190,7 +210,10 @@ def confirm_password():
     sso = current_session()
     next_url = safe_next(request.values.get("next"))
     if request.method == "POST":
-        if verify_password(sso.member.password_hash, request.form.get("password", "")[:1024]):
+        checked = _check_password_again(sso.member, request.form.get("password", ""))
+        if isinstance(checked, Lock):
+            return render_template("auth/locked.html", lock=checked), 403
+        if checked:
             sso.auth_time = utcnow()
             audit.record("signin", member_id=sso.member_id, detail={"reason": "confirm"})
             db.session.commit()

@@ -13,6 +13,7 @@ MEMBER_EVENTS = {
     "signin": _l("Signed in"),
     "signin_failed": _l("Failed sign-in attempt"),
     "account_locked": _l("Account temporarily locked"),
+    "signin_refused_locked": _l("Sign-in refused while locked"),
     "account_unlocked": _l("Account unlocked"),
     "activated": _l("Online access opened"),
     "email_verified": _l("Email address confirmed"),

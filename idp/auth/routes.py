@@ -6,6 +6,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from .. import audit
 from ..clock import utcnow
 from ..db import db
 from ..models.oauth import remember_consent
@@ -14,13 +15,16 @@ from ..oidc.routes import authorization_error_page
 from ..oidc.scopes import describe_scopes
 from ..oidc.server import authorization_server
 from ..security import safe_next
+from . import lockout
+from .lockout import Lock
 from .sessions import current_session, end_session, start_session
-from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate
+from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
 
 bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@lockout.ip_throttled
 def login():
     next_url = safe_next(request.values.get("next"))
     identifier = request.values.get("identifier", request.args.get("login_hint", ""))
@@ -33,15 +37,26 @@ def login():
         errors["identifier"] = _("Enter your email or membership number.")
     if not password or len(password) > MAX_PASSWORD_LENGTH:
         errors["password"] = _("Enter your password.")
-    member = None if errors else authenticate(identifier, password)
-    if member is None:
-        if not errors:
-            errors["form"] = _("The email, membership number or password is incorrect.")
+    if errors:
         return render_template(
             "auth/login.html", next=next_url, identifier=identifier, errors=errors
         ), 400
+    outcome = authenticate(identifier, password)
+    if isinstance(outcome, Lock):
+        return render_template("auth/locked.html", lock=outcome), 403
+    if outcome is None:
+        errors["form"] = _("The email, membership number or password is incorrect.")
+        return render_template(
+            "auth/login.html", next=next_url, identifier=identifier, errors=errors
+        ), 400
+    return complete_sign_in(outcome, identifier, acr="pwd", amr=["pwd"], next_url=next_url)
 
-    sso = start_session(member, acr="pwd", amr=["pwd"])
+
+def complete_sign_in(member, identifier: str, *, acr: str, amr: list[str], next_url: str):
+    """Every factor is done: open the SSO session, clear the failure count, go on."""
+    sso = start_session(member, acr=acr, amr=amr)
+    lockout.clear(normalize_identifier(identifier))
+    audit.record("signin", member_id=member.id, detail={"acr": acr})
     pending = session.pop("reauth_pending", None)
     if pending:
         session["reauth"] = {"key": pending, "sid": sso.sid}

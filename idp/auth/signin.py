@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import unicodedata
 
-from ..audit import record
-from ..db import db
-from ..hashing import secret_digest
 from ..models import Member
 from ..models.identity import find_by_identifier
+from . import lockout
+from .lockout import Lock
 from .passwords import hash_password, needs_rehash, verify_password
 
 MAX_IDENTIFIER_LENGTH = 320
@@ -23,22 +22,22 @@ def normalize_identifier(identifier: str) -> str:
     return "".join(value.split())
 
 
-def authenticate(identifier: str, password: str) -> Member | None:
-    """Return the member whose credentials these are, or None; record the attempt."""
+def authenticate(identifier: str, password: str) -> Member | Lock | None:
+    """The member whose password this is; else None, or the Lock that refuses the attempt.
+
+    A locked identifier is refused before the password is even checked, for existing and
+    unknown identifiers alike. The count is cleared only when the whole sign-in succeeds
+    (`lockout.clear`), so a known password does not reset second-factor failures.
+    """
     normalized = normalize_identifier(identifier)
     member = find_by_identifier(normalized) if normalized else None
+    lock = lockout.current_lock(normalized)
+    if lock is not None:
+        lockout.register_failure(normalized, member, event="signin_refused_locked")
+        return lock
     usable = member is not None and member.has_online_access
-    ok = verify_password(member.password_hash if usable else None, password)
-    if not ok:
-        record(
-            "signin_failed",
-            member_id=member.id if member else None,
-            # Security invariant 9: an unknown identifier is logged only as a hash.
-            detail=None if member else {"identifier_hash": secret_digest(normalized)[:16]},
-        )
-        db.session.commit()
-        return None
+    if not verify_password(member.password_hash if usable else None, password):
+        return lockout.register_failure(normalized, member)
     if needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
-    record("signin", member_id=member.id)
     return member

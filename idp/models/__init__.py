@@ -5,6 +5,7 @@ from .identity import AuditEvent, Member
 from .keys import SigningKey
 from .oauth import AuthorizationCode, Client, Consent, Token
 from .sessions import SsoSession
+from .throttle import LoginThrottle, RateBucket
 
 __all__ = [
     "ActionToken",
@@ -12,7 +13,9 @@ __all__ = [
     "AuthorizationCode",
     "Client",
     "Consent",
+    "LoginThrottle",
     "Member",
+    "RateBucket",
     "SigningKey",
     "SsoSession",
     "Token",

@@ -1,0 +1,281 @@
+"""Brute-force protection: temporary identifier locks and a per-IP sliding-window throttle.
+
+Security invariant 7. Counters are keyed by the normalised identifier whether or not an
+account has it, so a lock looks the same for everyone and reveals nothing. Every change is one
+atomic SQL statement (upsert or conditional update): parallel failures on any node all count,
+and exactly one of them places a lock (and sends its one email).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import make_response, render_template, request
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .. import audit
+from ..audit import client_ip
+from ..clock import utcnow
+from ..db import db
+from ..extensions import settings
+from ..hashing import keyed_digest
+from ..models import LoginThrottle, Member, RateBucket
+from ..models.identity import find_by_identifier
+
+
+@dataclass(frozen=True)
+class Lock:
+    until: datetime
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil((self.until - utcnow()).total_seconds() / 60))
+
+
+def throttle_key(normalized_identifier: str) -> str:
+    return keyed_digest(settings().server.secret_key, f"lockout:{normalized_identifier}")
+
+
+def _upsert(model, values: dict, index: list[str], increments: dict | None = None):
+    """INSERT … ON CONFLICT on SQLite and PostgreSQL: one atomic statement either way."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    if increments:
+        return statement.on_conflict_do_update(index_elements=index, set_=increments)
+    return statement.on_conflict_do_nothing(index_elements=index)
+
+
+# -- Per identifier ---------------------------------------------------------------------------
+
+
+def current_lock(normalized_identifier: str) -> Lock | None:
+    until = db.session.scalar(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.key == throttle_key(normalized_identifier)
+        )
+    )
+    return Lock(until) if until is not None and until > utcnow() else None
+
+
+def _lock_period(lock_count: int) -> timedelta:
+    conf = settings().lockout
+    seconds = conf.lock_seconds * 2 ** min(lock_count, 32)
+    return timedelta(seconds=min(seconds, conf.max_lock_seconds))
+
+
+def register_failure(
+    normalized_identifier: str, member: Member | None, *, event: str = "signin_failed"
+) -> Lock | None:
+    """Count one failed attempt and audit it as `event`; return the lock in force after it.
+
+    An attempt refused during a lock is counted too (`total_failures`) but never extends it.
+    Commits: a failure must be counted even if the rest of the request fails.
+    """
+    conf = settings().lockout
+    now = utcnow()
+    key = throttle_key(normalized_identifier)
+    db.session.execute(
+        _upsert(
+            LoginThrottle,
+            {"key": key, "failures": 0, "window_started_at": now, "total_failures": 0,
+             "lock_count": 0, "updated_at": now},
+            ["key"],
+        )
+    )  # fmt: skip
+    locked = LoginThrottle.locked_until > now
+    window_over = LoginThrottle.window_started_at <= now - timedelta(seconds=conf.window)
+    row = db.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(
+            total_failures=LoginThrottle.total_failures + 1,
+            failures=case(
+                (locked, LoginThrottle.failures),
+                (window_over, 1),
+                else_=LoginThrottle.failures + 1,
+            ),
+            window_started_at=case(
+                (locked, LoginThrottle.window_started_at),
+                (window_over, now),
+                else_=LoginThrottle.window_started_at,
+            ),
+            updated_at=now,
+        )
+        .returning(LoginThrottle.failures, LoginThrottle.locked_until, LoginThrottle.lock_count)
+    ).one()
+    _count_ip_failure(now)
+    identity = _identity(member, normalized_identifier)
+    audit.record(event, **identity)
+    if row.locked_until is not None and row.locked_until > now:
+        db.session.commit()
+        return Lock(row.locked_until)
+    lock = None
+    if row.failures >= conf.max_failures:
+        lock = _place_lock(key, now, row.lock_count, identity)
+    db.session.commit()
+    if lock is not None and member is not None and member.email:
+        _send_lock_notice(member, lock)
+    return lock
+
+
+def _place_lock(key: str, now: datetime, lock_count: int, identity: dict) -> Lock | None:
+    """Lock, unless a parallel request just did: the conditional update lets one win."""
+    until = now + _lock_period(lock_count)
+    placed = db.session.execute(
+        update(LoginThrottle)
+        .where(
+            LoginThrottle.key == key,
+            LoginThrottle.failures >= settings().lockout.max_failures,
+            (LoginThrottle.locked_until.is_(None)) | (LoginThrottle.locked_until <= now),
+        )
+        .values(locked_until=until, lock_count=LoginThrottle.lock_count + 1, failures=0)
+    ).rowcount
+    if placed != 1:
+        return None
+    audit.record(
+        "account_locked",
+        member_id=identity.get("member_id"),
+        detail=(identity.get("detail") or {}) | {"until": until.isoformat()},
+    )
+    return Lock(until)
+
+
+def _identity(member: Member | None, normalized_identifier: str) -> dict:
+    """Audit fields: the member, or only a hash of an identifier that names no account."""
+    if member is not None:
+        return {"member_id": member.id}
+    return {"detail": {"identifier_hash": throttle_key(normalized_identifier)[:16]}}
+
+
+def _send_lock_notice(member: Member, lock: Lock) -> None:
+    from ..account.activation import send_quietly  # account builds on auth, not the reverse
+
+    with force_locale(member.locale):  # the member's language, not this request's
+        notice = _(
+            "Someone entered a wrong password for your account too many times, so sign-in is "
+            "locked until %(until)s. If it was you, wait or reset your password to unlock it now.",
+            until=format_datetime(lock.until, "short"),
+        )
+    reset_url = f"{settings().server.issuer}/account/reset"
+    send_quietly(
+        member.email, "security_notice", member.locale, name=member.name, notice=notice,
+        reset_url=reset_url,
+    )  # fmt: skip
+
+
+def clear(normalized_identifier: str) -> None:
+    """A successful sign-in resets the count and the lock history; the caller commits."""
+    db.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key == throttle_key(normalized_identifier))
+    )
+
+
+def unlock_member(member: Member, *, reason: str) -> bool:
+    """Clear the counters of every identifier of this member; True if one was locked."""
+    identifiers = [member.membership_number] + ([member.email] if member.email else [])
+    keys = [throttle_key(value) for value in identifiers]
+    was_locked = bool(
+        db.session.scalar(
+            select(LoginThrottle.key).where(
+                LoginThrottle.key.in_(keys), LoginThrottle.locked_until > utcnow()
+            )
+        )
+    )
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+    if was_locked:
+        audit.record("account_unlocked", member_id=member.id, detail={"by": reason})
+    return was_locked
+
+
+def unlock_identifier(normalized_identifier: str, *, reason: str) -> bool:
+    """Operator unlock: the identifier, and every identifier of its member if it has one."""
+    member = find_by_identifier(normalized_identifier)
+    if member is not None:
+        return unlock_member(member, reason=reason)
+    key = throttle_key(normalized_identifier)
+    was_locked = current_lock(normalized_identifier) is not None
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+    if was_locked:
+        audit.record("account_unlocked", detail={"identifier_hash": key[:16], "by": reason})
+    return was_locked
+
+
+# -- Per client IP: a sliding window made of two fixed buckets ------------------------------
+
+
+def _count_ip_failure(now: datetime) -> None:
+    ip = client_ip()
+    if not ip:
+        return
+    window = settings().lockout.ip_window
+    bucket = int(now.timestamp()) // window
+    db.session.execute(
+        _upsert(
+            RateBucket,
+            {"source": ip, "bucket": bucket, "count": 1},
+            ["source", "bucket"],
+            {"count": RateBucket.count + 1},
+        )
+    )
+    db.session.execute(
+        delete(RateBucket).where(RateBucket.source == ip, RateBucket.bucket < bucket - 1)
+    )
+
+
+def ip_retry_after() -> int | None:
+    """Seconds until this client IP may try again, or None when it is under the limit."""
+    ip = client_ip()
+    if not ip:
+        return None
+    conf = settings().lockout
+    now = utcnow().timestamp()
+    bucket = int(now) // conf.ip_window
+    counts = dict(
+        db.session.execute(
+            select(RateBucket.bucket, RateBucket.count).where(
+                RateBucket.source == ip, RateBucket.bucket >= bucket - 1
+            )
+        ).all()
+    )
+    elapsed = now - bucket * conf.ip_window
+    return retry_after(
+        counts.get(bucket - 1, 0), counts.get(bucket, 0), elapsed, conf.ip_window,
+        conf.ip_max_failures,
+    )  # fmt: skip
+
+
+def ip_throttled(view):
+    """Answer a POST with 429 and Retry-After while this client IP is over its limit."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method == "POST" and (wait := ip_retry_after()) is not None:
+            response = make_response(
+                render_template("auth/throttled.html", minutes=max(1, math.ceil(wait / 60))), 429
+            )
+            response.headers["Retry-After"] = str(wait)
+            return response
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def retry_after(previous: int, current: int, elapsed: float, window: int, limit: int) -> int | None:
+    """Sliding-window estimate `previous·(1 − elapsed/window) + current` against the limit.
+
+    Returns None when under the limit, else the whole seconds until the estimate drops below
+    it (the previous bucket's weight fades, then the current bucket becomes the previous one).
+    """
+    if previous * (1 - elapsed / window) + current < limit:
+        return None
+    if current < limit:  # the previous bucket's share fades within this bucket
+        wait = window * (1 - (limit - current) / previous) - elapsed
+    else:  # wait for this bucket to become the previous one and fade enough
+        wait = (window - elapsed) + window * (1 - limit / current)
+    return max(1, math.ceil(wait + 1e-9))
