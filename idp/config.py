@@ -113,6 +113,13 @@ class LockoutSettings:
 
 
 @dataclass(frozen=True)
+class MfaSettings:
+    policy: str = "optional"
+    secret_keys: list[str] = field(default_factory=list)
+    totp_issuer: str = "Portal Jaminan Sosial"
+
+
+@dataclass(frozen=True)
 class MembersSettings:
     nik_hmac_key: str = DEV_NIK_HMAC_KEY
 
@@ -135,6 +142,7 @@ class Settings:
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
     lockout: LockoutSettings = field(default_factory=LockoutSettings)
+    mfa: MfaSettings = field(default_factory=MfaSettings)
     members: MembersSettings = field(default_factory=MembersSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
 
@@ -279,6 +287,16 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def _is_fernet_key(key: str) -> bool:
+    import base64
+    import binascii
+
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (binascii.Error, ValueError, UnicodeEncodeError):
+        return False
+
+
 def _is_timezone(name: str) -> bool:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -352,6 +370,10 @@ def _validate(s: Settings) -> None:
            "must be one of [i18n] locales")  # fmt: skip
     _check(_is_timezone(s.i18n.timezone), "[i18n] timezone",
            "must be an IANA time zone name such as 'Asia/Jakarta'")  # fmt: skip
+    _check(s.mfa.policy in ("off", "optional", "required"), "[mfa] policy",
+           "must be 'off', 'optional' or 'required'")  # fmt: skip
+    _check(all(_is_fernet_key(k) for k in s.mfa.secret_keys), "[mfa] secret_keys",
+           "each must be a Fernet key (32 bytes, URL-safe base64)")  # fmt: skip
     if s.mail.backend == "smtp":
         _check(bool(s.mail.smtp_host), "[mail] smtp_host", "is required with backend 'smtp'")
     if s.sms.backend == "webhook":
@@ -375,6 +397,8 @@ def _validate_production(s: Settings, host: str | None) -> None:
         _check(value not in known, key, "is a published example value; set your own secret")
         _check(len(value) >= 32, key, "must be at least 32 characters in production")
     _check(not s.server.debug, "[server] debug", "must be false in production")
+    _check(bool(s.mfa.secret_keys), "[mfa] secret_keys",
+           "is required in production (it encrypts TOTP secrets at rest)")  # fmt: skip
 
 
 def load_settings(

@@ -24,7 +24,11 @@ def _production(**server) -> dict:
         "server": {"env": "production", "issuer": "https://sso.example.id", "secret_key": STRONG}
         | server,
         "members": {"nik_hmac_key": STRONG_NIK},
+        "mfa": {"secret_keys": [FERNET_KEY]},
     }
+
+
+FERNET_KEY = "x" * 43 + "="  # 32 bytes in URL-safe base64
 
 
 def test_defaults_without_a_file():
@@ -152,6 +156,12 @@ def test_production_allows_http_on_loopback(issuer):
         (_production(debug=True), "[server] debug"),
         (_production() | {"members": {"nik_hmac_key": EXAMPLE_NIK_HMAC_KEY}}, "nik_hmac_key"),
         ({"server": _production()["server"]}, "[members] nik_hmac_key"),
+        (_production() | {"mfa": {"secret_keys": []}}, "[mfa] secret_keys"),
+        (_production() | {"mfa": {"secret_keys": ["not-a-key"]}}, "[mfa] secret_keys"),
+        (_production() | {"mfa": {"policy": "sometimes"}}, "[mfa] policy"),
+        ({"i18n": {"timezone": "Mars/Olympus"}}, "[i18n] timezone"),
+        ({"lockout": {"max_failures": 0}}, "[lockout] max_failures"),
+        ({"lockout": {"lock_seconds": 600, "max_lock_seconds": 60}}, "[lockout] max_lock_seconds"),
     ],
 )
 def test_production_refuses_unsafe_values(overrides, named):

@@ -6,30 +6,21 @@ Registry data (name, NIK, birthdate, membership number) is read-only here. Every
 
 from __future__ import annotations
 
-import hmac
-import secrets
-from datetime import timedelta
-
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from .. import audit
 from ..clock import utcnow
+from ..codes import CodeError, check_code, code_problem, issue_code, live_code
 from ..db import db
-from ..extensions import settings
-from ..hashing import keyed_digest
 from ..mail import DeliveryError
 from ..members import EMAIL_PATTERN, MemberError, normalize_email, normalize_phone
 from ..models import ActionToken, Member
-from ..models.account import revoke_unused
 from ..sms import send_sms
 from .activation import send_quietly
-from .links import issue_link, last_issued
+from .links import issue_link
 
 ADDRESS_FIELDS = ("street_address", "locality", "region", "postal_code")
-PHONE_CODE_LIFETIME = timedelta(minutes=5)
-PHONE_CODE_TRIES = 5
-RESEND_INTERVAL = timedelta(seconds=60)
 
 
 class ProfileError(ValueError):
@@ -63,35 +54,16 @@ def update_address(member: Member, form: dict[str, str]) -> None:
     _touch(member, "address_changed")
 
 
-def _code_digest(salt: str, code: str) -> str:
-    # Keyed and salted: a database leak does not let anyone try the million possible codes.
-    return keyed_digest(settings().server.secret_key, f"phone-code:{salt}:{code}")
-
-
 def start_phone_change(member: Member, raw_phone: str) -> str:
     """Text a 6-digit code to the new number (nothing is saved yet); return the number."""
     try:
         phone = normalize_phone(raw_phone)
     except MemberError as error:
         raise ProfileError("phone", error.message) from error
-    now = utcnow()
-    last = last_issued(member.id, "verify_phone")
-    if last is not None and now - last.created_at < RESEND_INTERVAL:
-        raise ProfileError("phone", _("A code was sent less than a minute ago. Please wait."))
-    code = f"{secrets.randbelow(1_000_000):06d}"
-    salt = secrets.token_hex(8)
-    revoke_unused(member.id, "verify_phone", now)
-    db.session.add(
-        ActionToken(
-            purpose="verify_phone",
-            member_id=member.id,
-            nonce_hash=f"{salt}${_code_digest(salt, code)}",
-            target=phone,
-            created_at=now,
-            expires_at=now + PHONE_CODE_LIFETIME,
-            attempts=0,
-        )
-    )
+    try:
+        code = issue_code(member, "verify_phone", phone)
+    except CodeError as error:
+        raise ProfileError("phone", code_problem(error)) from error
     message = _(
         "Your Social Security Portal code is %(code)s. It is valid for 5 minutes.", code=code
     )
@@ -104,36 +76,18 @@ def start_phone_change(member: Member, raw_phone: str) -> str:
     return phone
 
 
-def _live_phone_code(member: Member, *, lock: bool = False) -> ActionToken | None:
-    query = select(ActionToken).where(
-        ActionToken.member_id == member.id,
-        ActionToken.purpose == "verify_phone",
-        ActionToken.used_at.is_(None),
-        ActionToken.expires_at > utcnow(),
-    )
-    return db.session.scalar(query.with_for_update(of=ActionToken) if lock else query)
-
-
 def pending_phone(member: Member) -> str | None:
     """The number waiting for its SMS code, if a code is still live."""
-    pending = _live_phone_code(member)
-    return pending.target if pending is not None and pending.attempts < PHONE_CODE_TRIES else None
+    pending = live_code(member, "verify_phone")
+    return pending.target if pending is not None else None
 
 
 def confirm_phone_change(member: Member, code: str) -> None:
     """Save the new number if the code is right; at most 5 tries per code."""
-    pending = _live_phone_code(member, lock=True)
-    if pending is None or pending.attempts >= PHONE_CODE_TRIES:
-        raise ProfileError("code", _("The code has expired. Ask for a new one."))
-    pending.attempts += 1
-    salt, _sep, digest = pending.nonce_hash.partition("$")
-    candidate = code.strip()
-    if not (candidate.isdigit() and len(candidate) == 6) or not hmac.compare_digest(
-        _code_digest(salt, candidate), digest
-    ):
-        db.session.commit()  # the failed try counts
-        raise ProfileError("code", _("The code is not correct."))
-    pending.used_at = utcnow()
+    try:
+        pending = check_code(member, "verify_phone", code)
+    except CodeError as error:
+        raise ProfileError("code", code_problem(error)) from error
     member.phone = pending.target
     member.phone_verified = True
     _touch(member, "phone_changed")

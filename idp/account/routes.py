@@ -18,7 +18,7 @@ from ..clock import utcnow
 from ..db import db
 from ..members import normalize_email
 from ..security import safe_next
-from . import activation, passwords, security_log
+from . import activation, passwords
 from . import profile as changes
 from .activation import ActivationForm
 from .links import issue_link, last_issued, peek_link, redeem_link
@@ -169,9 +169,10 @@ def change_password():
 @bp.route("/security")
 @login_required
 def security():
-    """Sign-ins, failed attempts, locks and credential changes of this member."""
-    events = security_log.member_events(current_session().member_id)
-    return render_template("account/security.html", events=events)
+    """Two-factor sign-in and the security log (sign-ins, failures, locks, changes)."""
+    from .two_factor import security_page
+
+    return security_page()
 
 
 def _check_password_again(member, password: str) -> bool | Lock:
@@ -295,3 +296,6 @@ def confirm_email(token: str):
         ), 400
     db.session.commit()
     return render_template("account/verified.html")
+
+
+from . import two_factor  # noqa: E402, F401  (registers the /account/security/... routes)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
+
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import audit
 from ..clock import utcnow
+from ..codes import CodeError, code_problem
 from ..db import db
+from ..mail import DeliveryError
+from ..models import Member
 from ..models.oauth import remember_consent
 from ..oidc import authorization as authz
 from ..oidc.routes import authorization_error_page
 from ..oidc.scopes import describe_scopes
 from ..oidc.server import authorization_server
 from ..security import safe_next
-from . import lockout
+from . import lockout, mfa
 from .lockout import Lock
 from .sessions import current_session, end_session, start_session
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
@@ -49,7 +55,79 @@ def login():
         return render_template(
             "auth/login.html", next=next_url, identifier=identifier, errors=errors
         ), 400
+    if mfa.enabled() and mfa.methods(outcome):
+        db.session.commit()  # keep a password rehash
+        return mfa.begin_second_step(outcome, identifier, next_url)
     return complete_sign_in(outcome, identifier, acr="pwd", amr=["pwd"], next_url=next_url)
+
+
+def _pending_second_step():
+    """The member waiting for the second step, or None if there is none or it expired."""
+    pending = session.get("mfa")
+    if not isinstance(pending, dict):
+        return None, None
+    started = datetime.fromtimestamp(pending.get("started", 0), UTC)
+    member = db.session.get(Member, pending.get("member", 0))
+    if member is None or utcnow() - started > mfa.SECOND_STEP_LIFETIME:
+        session.pop("mfa", None)
+        return None, None
+    return pending, member
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@lockout.ip_throttled
+def second_factor():
+    pending, member = _pending_second_step()
+    if member is None:
+        errors = {"form": _("Your sign-in took too long or has ended. Please sign in again.")}
+        return render_template(
+            "auth/login.html", next="/account", identifier="", errors=errors
+        ), 400
+    available = mfa.methods(member)
+    method = request.values.get("method", "")
+    method = method if method in available else available[0]
+    page = functools.partial(
+        render_template, "auth/second_factor.html", method=method, available=available
+    )
+    if request.method == "GET":
+        return page(errors={})
+    if request.form.get("action") == "send":
+        return page(**_send_code(member, method, "mfa_signin"))
+    code = request.form.get("code", "")[:64]
+    if not code.strip():
+        return page(errors={"code": _("Enter the code.")}), 400
+    identifier = pending["identifier"]
+    if (lock := lockout.current_lock(identifier)) is not None:
+        session.pop("mfa", None)
+        lockout.register_failure(identifier, member, event="signin_refused_locked")
+        return render_template("auth/locked.html", lock=lock), 403
+    if mfa.verify(member, method, code):
+        session.pop("mfa", None)
+        notice = mfa.recovery_used_notice(member) if method == "recovery" else None
+        response = complete_sign_in(
+            member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"]
+        )
+        if notice is not None:
+            mfa.send_notice(member, notice)
+        return response
+    db.session.rollback()
+    if (lock := lockout.register_failure(identifier, member, event="mfa_failed")) is not None:
+        session.pop("mfa", None)
+        return render_template("auth/locked.html", lock=lock), 403
+    return page(errors={"code": _("The code is not correct.")}), 400
+
+
+def _send_code(member, method: str, purpose: str) -> dict:
+    """Send an email or SMS code; the page context saying what happened."""
+    if method not in mfa.CODE_FACTORS:
+        return {"errors": {}}
+    try:
+        mfa.send_code(member, method, f"{purpose}_{method}")
+    except CodeError as error:
+        return {"errors": {"code": code_problem(error)}}
+    except DeliveryError:
+        return {"errors": {"code": _("We could not send the code. Please try again.")}}
+    return {"errors": {}, "sent": True}
 
 
 def complete_sign_in(member, identifier: str, *, acr: str, amr: list[str], next_url: str):

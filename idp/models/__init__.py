@@ -3,6 +3,7 @@
 from .account import ActionToken
 from .identity import AuditEvent, Member
 from .keys import SigningKey
+from .mfa import RecoveryCode, SecondFactor
 from .oauth import AuthorizationCode, Client, Consent, Token
 from .sessions import SsoSession
 from .throttle import LoginThrottle, RateBucket
@@ -16,6 +17,8 @@ __all__ = [
     "LoginThrottle",
     "Member",
     "RateBucket",
+    "RecoveryCode",
+    "SecondFactor",
     "SigningKey",
     "SsoSession",
     "Token",

@@ -7,6 +7,7 @@ the pending request through `validate_request` and end it through `finish`.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,8 +23,9 @@ from authlib.oidc.core.errors import (
 from flask import request, session
 from werkzeug.datastructures import MultiDict
 
+from ..auth import mfa
 from ..clock import utcnow
-from ..extensions import issuer, keystore
+from ..extensions import issuer, keystore, settings
 from ..keys import InvalidSignature
 from ..models import Client, Member, SsoSession
 from ..models.oauth import find_client, granted_scopes, scope_list
@@ -129,6 +131,11 @@ def check_id_token_hint(params: MultiDict) -> None:
         raise InvalidRequestError("Invalid 'id_token_hint'.")
 
 
+def check_claims(params: MultiDict) -> None:
+    if "claims" in params:
+        requested_claims(params)  # raises on anything but a JSON object
+
+
 REQUEST_CHECKS: list[Callable[[MultiDict], None]] = [
     check_no_repeated_parameters,
     check_response_type_present,
@@ -137,7 +144,34 @@ REQUEST_CHECKS: list[Callable[[MultiDict], None]] = [
     check_prompt,
     check_max_age,
     check_id_token_hint,
+    check_claims,
 ]
+
+
+def requested_claims(params: MultiDict) -> dict:
+    """OIDC Core §5.5 `claims`; only the essential `acr` request is acted on (step-up)."""
+    try:
+        value = json.loads(params.get("claims") or "{}")
+    except ValueError as error:
+        raise InvalidRequestError("'claims' must be a JSON object.") from error
+    if not isinstance(value, dict) or not all(isinstance(v, dict | None) for v in value.values()):
+        raise InvalidRequestError("'claims' must be a JSON object of objects.")
+    return value
+
+
+def mfa_demanded(pending: PendingAuthorization) -> bool:
+    """Whether this request needs a second factor: policy, client, acr_values or claims."""
+    if not mfa.enabled():
+        return False
+    if settings().mfa.policy == "required" or pending.client.require_mfa:
+        return True
+    if "mfa" in pending.params.get("acr_values", "").split():
+        return True
+    acr = (requested_claims(pending.params).get("id_token") or {}).get("acr")
+    if isinstance(acr, dict) and acr.get("essential") is True:
+        values = acr.get("values") if isinstance(acr.get("values"), list) else [acr.get("value")]
+        return "mfa" in values
+    return False
 
 
 def id_token_hint_subject(params: MultiDict) -> str | None:
@@ -227,6 +261,7 @@ INTERACTION_ERRORS = {
     "login": LoginRequiredError,
     "consent": ConsentRequiredError,
     "verify_email": InteractionRequiredError,
+    "mfa": InteractionRequiredError,
 }
 
 

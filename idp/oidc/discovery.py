@@ -23,7 +23,7 @@ def provider_metadata() -> dict:
         "id_token_signing_alg_values_supported": keystore().algorithms,
         "token_endpoint_auth_methods_supported": AuthorizationCodeGrant.TOKEN_ENDPOINT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
-        "acr_values_supported": ["pwd"],
+        "acr_values_supported": ["pwd", "mfa"] if settings().mfa.policy != "off" else ["pwd"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": supported_claims(),
         "claim_types_supported": ["normal"],

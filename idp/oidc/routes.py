@@ -7,6 +7,7 @@ import hashlib
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 
+from ..auth import mfa
 from ..auth.sessions import current_session
 from ..extensions import keystore, settings
 from ..security import csrf_exempt, json_error
@@ -39,6 +40,8 @@ def authorize():
     needed = "login" if reason else None
     if needed is None and not sso.member.email_verified:
         needed = "verify_email"  # issue 4: unverified accounts cannot sign in to clients
+    if needed is None and sso.acr != "mfa" and authz.mfa_demanded(pending):
+        needed = "mfa"  # issue 5: step-up inside a password-only session
     if needed is None and authz.consent_needed(pending, sso.member):
         needed = "consent"
     if needed and "none" in pending.prompts:
@@ -53,6 +56,11 @@ def authorize():
         return redirect(url_for("auth.login", next=next_url, login_hint=hint or None))
     if needed == "consent":
         return redirect(url_for("auth.consent") + "?" + pending.query_string)
+    if needed == "mfa":
+        next_url = url_for("oidc.authorize") + "?" + pending.query_string
+        if mfa.methods(sso.member):
+            return mfa.begin_second_step(sso.member, sso.member.membership_number, next_url)
+        return redirect(url_for("account.security", enrol=1, next=next_url))
     if needed == "verify_email":
         next_url = url_for("oidc.authorize") + "?" + pending.query_string
         return redirect(url_for("account.verification_needed", next=next_url))
