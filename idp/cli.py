@@ -171,12 +171,13 @@ def clients() -> None:
 @click.option("--scope", default="openid", show_default=True)
 @click.option("--public", is_flag=True, help="No secret; PKCE required (SPAs, mobile apps).")
 @click.option("--first-party", is_flag=True, help="Our own service: no consent screen.")
+@click.option("--require-mfa", is_flag=True, help="Members need a second factor for it.")
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
 @click.option("--id-token-alg", default="RS256", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def clients_create(ctx, name, redirect_uris, scope, public, first_party, logout_uris,
+def clients_create(ctx, name, redirect_uris, scope, public, first_party, require_mfa, logout_uris,
                    backchannel_logout_uri, id_token_alg, as_json) -> None:  # fmt: skip
     """Register a client; its secret is printed once and stored only hashed."""
     from .db import db
@@ -191,6 +192,7 @@ def clients_create(ctx, name, redirect_uris, scope, public, first_party, logout_
                     scope=scope,
                     public=public,
                     first_party=first_party,
+                    require_mfa=require_mfa,
                     post_logout_redirect_uris=list(logout_uris),
                     backchannel_logout_uri=backchannel_logout_uri,
                     id_token_signed_response_alg=id_token_alg,
@@ -199,7 +201,7 @@ def clients_create(ctx, name, redirect_uris, scope, public, first_party, logout_
         except ClientMetadataError as error:
             raise click.ClickException(f"{error.error}: {error}") from error
         db.session.commit()
-        out = {"client_id": client.client_id, "client_secret": secret, "name": client.name}
+        out = _client_summary(client) | {"client_secret": secret}
     _emit(out, as_json, f"client_id: {out['client_id']}\nclient_secret: {secret or '(public)'}")
     if secret and not as_json:
         click.echo("The secret is shown only now; store it safely.", err=True)
@@ -213,6 +215,7 @@ def _client_summary(client) -> dict:
         "scope": client.scope,
         "public": client.is_public,
         "first_party": client.first_party,
+        "require_mfa": client.require_mfa,
         "created_at": client.created_at.isoformat(),
     }
 

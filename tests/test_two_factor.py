@@ -326,3 +326,12 @@ def test_totp_over_real_http(live_server):
 def test_discovery_lists_acr_values(client):
     meta = client.get("/.well-known/openid-configuration").get_json()
     assert meta["acr_values_supported"] == ["pwd", "mfa"]
+
+
+def test_operators_mark_a_client_require_mfa(cli):
+    import json
+
+    result = cli("clients", "create", "--name", "Payroll", "--redirect-uri",
+                 "https://payroll.example.id/cb", "--require-mfa", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["require_mfa"] is True

@@ -45,6 +45,7 @@ class NewClient:
     scope: str = "openid"
     public: bool = False
     first_party: bool = False
+    require_mfa: bool = False
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
     id_token_signed_response_alg: str = "RS256"
@@ -89,6 +90,7 @@ def register_client(data: NewClient) -> tuple[Client, str | None]:
         response_types=["code"],
         id_token_signed_response_alg=data.id_token_signed_response_alg,
         first_party=data.first_party,
+        require_mfa=data.require_mfa,
         created_at=utcnow(),
     )
     db.session.add(client)
