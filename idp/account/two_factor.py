@@ -10,7 +10,8 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from .. import audit
-from ..auth import lockout, mfa
+from ..auth import mfa
+from ..auth.lockout import Lock
 from ..auth.sessions import current_session
 from ..codes import CodeError, code_problem
 from ..db import db
@@ -33,13 +34,14 @@ def security_page(errors: dict | None = None, status: int = 200, **context):
     member = current_session().member
     if "next" in request.args:
         session["after_enrol"] = safe_next(request.args["next"])
+    factors = mfa.factors(member)
     page = render_template(
         "account/security.html",
         events=security_log.member_events(member.id),
         mfa_enabled=mfa.enabled(),
-        factors=mfa.factors(member),
+        factors=factors,
         methods=mfa.methods(member),
-        addable=[k for k in mfa.KINDS if k not in {f.kind for f in mfa.factors(member)}],
+        addable=[k for k in mfa.KINDS if k not in {f.kind for f in factors}],
         targets={k: mfa.code_target(member, k) for k in mfa.CODE_FACTORS},
         recovery_left=mfa.recovery_codes_left(member),
         label=_kind_label,
@@ -58,14 +60,10 @@ def _proof(member) -> str | None:
     code = request.form.get("code", "")[:64]
     if not code.strip():
         return _("Enter a code from your current two-factor method.")
-    identifier = member.membership_number
-    if lockout.current_lock(identifier) is not None:
+    outcome = mfa.check(member, member.membership_number, method, code, purpose="mfa_manage")
+    if isinstance(outcome, Lock):
         return _("Too many wrong codes. Please try again later.")
-    if mfa.verify(member, method, code, purpose="mfa_manage"):
-        return None
-    db.session.rollback()
-    lockout.register_failure(identifier, member, event="mfa_failed")
-    return _("The code is not correct.")
+    return None if outcome else _("The code is not correct.")
 
 
 CHANGES = {

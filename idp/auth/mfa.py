@@ -22,7 +22,7 @@ from flask import redirect, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from .. import audit
 from ..clock import utcnow
@@ -33,6 +33,7 @@ from ..hashing import keyed_digest
 from ..mail import DeliveryError, send_template
 from ..models import Member, RecoveryCode, SecondFactor
 from ..sms import send_sms
+from . import lockout
 
 TOTP_DIGITS = 6
 TOTP_INTERVAL = 30
@@ -307,12 +308,10 @@ def new_recovery_codes(member: Member) -> list[str]:
 
 
 def recovery_codes_left(member: Member) -> int:
-    return len(
-        db.session.scalars(
-            select(RecoveryCode.id).where(
-                RecoveryCode.member_id == member.id, RecoveryCode.used_at.is_(None)
-            )
-        ).all()
+    return db.session.scalar(
+        select(func.count()).where(
+            RecoveryCode.member_id == member.id, RecoveryCode.used_at.is_(None)
+        )
     )
 
 
@@ -344,6 +343,18 @@ def verify(member: Member, method: str, code: str, *, purpose: str = "mfa_signin
         audit.record("recovery_code_used", member_id=member.id)
         return True
     return _accept_code(member, method, f"{purpose}_{method}", code)
+
+
+def check(
+    member: Member, identifier: str, method: str, code: str, *, purpose: str = "mfa_signin"
+) -> bool | lockout.Lock:
+    """`verify`, counted toward the identifier's lockout: True, False, or the refusing Lock."""
+    if lockout.current_lock(identifier) is not None:
+        return lockout.register_failure(identifier, member, event="signin_refused_locked")
+    if verify(member, method, code, purpose=purpose):
+        return True
+    db.session.rollback()
+    return lockout.register_failure(identifier, member, event="mfa_failed") or False
 
 
 def remove_factor(member: Member, kind: str) -> None:

@@ -97,24 +97,20 @@ def second_factor():
     if not code.strip():
         return page(errors={"code": _("Enter the code.")}), 400
     identifier = pending["identifier"]
-    if (lock := lockout.current_lock(identifier)) is not None:
+    outcome = mfa.check(member, identifier, method, code)
+    if isinstance(outcome, Lock):
         session.pop("mfa", None)
-        lockout.register_failure(identifier, member, event="signin_refused_locked")
-        return render_template("auth/locked.html", lock=lock), 403
-    if mfa.verify(member, method, code):
-        session.pop("mfa", None)
-        notice = mfa.recovery_used_notice(member) if method == "recovery" else None
-        response = complete_sign_in(
-            member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"]
-        )
-        if notice is not None:
-            mfa.send_notice(member, notice)
-        return response
-    db.session.rollback()
-    if (lock := lockout.register_failure(identifier, member, event="mfa_failed")) is not None:
-        session.pop("mfa", None)
-        return render_template("auth/locked.html", lock=lock), 403
-    return page(errors={"code": _("The code is not correct.")}), 400
+        return render_template("auth/locked.html", lock=outcome), 403
+    if not outcome:
+        return page(errors={"code": _("The code is not correct.")}), 400
+    session.pop("mfa", None)
+    notice = mfa.recovery_used_notice(member) if method == "recovery" else None
+    response = complete_sign_in(
+        member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"]
+    )
+    if notice is not None:
+        mfa.send_notice(member, notice)
+    return response
 
 
 def _send_code(member, method: str, purpose: str) -> dict:
