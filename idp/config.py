@@ -100,6 +100,21 @@ class TokenSettings:
     code_lifetime: int = 60
     access_token_lifetime: int = 300
     id_token_lifetime: int = 600
+    refresh_token_lifetime: int = 2592000
+    refresh_token_idle_lifetime: int = 604800
+    refresh_for_confidential_clients: bool = False
+
+
+@dataclass(frozen=True)
+class LogoutSettings:
+    backchannel_timeout: float = 5.0
+    retry_delays: list[int] = field(default_factory=lambda: [10, 60, 300])
+
+
+@dataclass(frozen=True)
+class RegistrationSettings:
+    enabled: bool = True
+    initial_access_token_lifetime: int = 86400
 
 
 @dataclass(frozen=True)
@@ -141,6 +156,8 @@ class Settings:
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
+    logout: LogoutSettings = field(default_factory=LogoutSettings)
+    registration: RegistrationSettings = field(default_factory=RegistrationSettings)
     lockout: LockoutSettings = field(default_factory=LockoutSettings)
     mfa: MfaSettings = field(default_factory=MfaSettings)
     members: MembersSettings = field(default_factory=MembersSettings)
@@ -204,9 +221,16 @@ ENV_PARSERS: dict[Any, Callable[[str], Any]] = {
     float: float,
     bool: _from_env_bool,
     list[str]: lambda raw: [item.strip() for item in raw.split(",") if item.strip()],
+    list[int]: lambda raw: [int(item) for item in raw.split(",") if item.strip()],
 }
 
-TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list[int]: "a list of integers",
+}
 
 
 def _accepts(kind: Any, value: Any) -> bool:
@@ -218,6 +242,8 @@ def _accepts(kind: Any, value: Any) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == list[str]:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if kind == list[int]:
+        return isinstance(value, list) and all(_accepts(int, v) for v in value)
     return isinstance(value, kind)
 
 
@@ -332,6 +358,12 @@ def _validate(s: Settings) -> None:
         "[tokens] code_lifetime": s.tokens.code_lifetime,
         "[tokens] access_token_lifetime": s.tokens.access_token_lifetime,
         "[tokens] id_token_lifetime": s.tokens.id_token_lifetime,
+        "[tokens] refresh_token_lifetime": s.tokens.refresh_token_lifetime,
+        "[tokens] refresh_token_idle_lifetime": s.tokens.refresh_token_idle_lifetime,
+        "[logout] backchannel_timeout": s.logout.backchannel_timeout,
+        "[registration] initial_access_token_lifetime": (
+            s.registration.initial_access_token_lifetime
+        ),
         "[mail] smtp_port": s.mail.smtp_port,
         "[mail] smtp_timeout": s.mail.smtp_timeout,
         "[sms] webhook_timeout": s.sms.webhook_timeout,
@@ -346,6 +378,8 @@ def _validate(s: Settings) -> None:
     _check(s.server.trusted_proxy_hops >= 0, "[server] trusted_proxy_hops", "must be 0 or more")
     _check(s.lockout.max_lock_seconds >= s.lockout.lock_seconds, "[lockout] max_lock_seconds",
            "must be at least [lockout] lock_seconds")  # fmt: skip
+    _check(len(s.logout.retry_delays) <= 10 and all(d >= 0 for d in s.logout.retry_delays),
+           "[logout] retry_delays", "must be at most 10 delays of 0 or more seconds")  # fmt: skip
     _check(s.sms.webhook_retries >= 0, "[sms] webhook_retries", "must be 0 or more")
     _check(s.tokens.code_lifetime <= 60, "[tokens] code_lifetime",
            "must be at most 60 seconds (authorization codes are short-lived)")  # fmt: skip

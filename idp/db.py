@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime, TypeDecorator
@@ -59,6 +60,15 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
+
+
+def upsert(model, values: dict, index: list[str], increments: dict | None = None):
+    """INSERT … ON CONFLICT on SQLite and PostgreSQL: one atomic statement either way."""
+    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    if increments:
+        return statement.on_conflict_do_update(index_elements=index, set_=increments)
+    return statement.on_conflict_do_nothing(index_elements=index)
 
 
 def init_app(app: Flask) -> None:

@@ -17,12 +17,11 @@ from flask import make_response, render_template, request
 from flask_babel import force_locale, format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from .. import audit
 from ..audit import client_ip
 from ..clock import utcnow
-from ..db import db
+from ..db import db, upsert
 from ..extensions import settings
 from ..hashing import keyed_digest
 from ..models import LoginThrottle, Member, RateBucket
@@ -40,15 +39,6 @@ class Lock:
 
 def throttle_key(normalized_identifier: str) -> str:
     return keyed_digest(settings().server.secret_key, f"lockout:{normalized_identifier}")
-
-
-def _upsert(model, values: dict, index: list[str], increments: dict | None = None):
-    """INSERT … ON CONFLICT on SQLite and PostgreSQL: one atomic statement either way."""
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**values)
-    if increments:
-        return statement.on_conflict_do_update(index_elements=index, set_=increments)
-    return statement.on_conflict_do_nothing(index_elements=index)
 
 
 # -- Per identifier ---------------------------------------------------------------------------
@@ -81,7 +71,7 @@ def register_failure(
     now = utcnow()
     key = throttle_key(normalized_identifier)
     db.session.execute(
-        _upsert(
+        upsert(
             LoginThrottle,
             {"key": key, "failures": 0, "window_started_at": now, "total_failures": 0,
              "lock_count": 0, "updated_at": now},
@@ -216,7 +206,7 @@ def _count_ip_failure(now: datetime) -> None:
     window = settings().lockout.ip_window
     bucket = int(now.timestamp()) // window
     db.session.execute(
-        _upsert(
+        upsert(
             RateBucket,
             {"source": ip, "bucket": bucket, "count": 1},
             ["source", "bucket"],

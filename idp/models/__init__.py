@@ -3,9 +3,12 @@
 from .account import ActionToken
 from .identity import AuditEvent, Member
 from .keys import SigningKey
+from .logout import LogoutDelivery
 from .mfa import RecoveryCode, SecondFactor
 from .oauth import AuthorizationCode, Client, Consent, Token
-from .sessions import SsoSession
+from .refresh import RefreshToken
+from .registration import InitialAccessToken, SpentAssertion
+from .sessions import SessionClient, SsoSession
 from .throttle import LoginThrottle, RateBucket
 
 __all__ = [
@@ -14,12 +17,17 @@ __all__ = [
     "AuthorizationCode",
     "Client",
     "Consent",
+    "InitialAccessToken",
     "LoginThrottle",
+    "LogoutDelivery",
     "Member",
     "RateBucket",
     "RecoveryCode",
+    "RefreshToken",
     "SecondFactor",
+    "SessionClient",
     "SigningKey",
+    "SpentAssertion",
     "SsoSession",
     "Token",
 ]

@@ -37,6 +37,11 @@ class Client(db.Model):
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
+    # private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL.
+    jwks: Mapped[dict | None] = mapped_column(JSON)
+    jwks_uri: Mapped[str | None] = mapped_column(Text)
+    # RFC 7592: only dynamically registered clients manage themselves with this token.
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     @property
@@ -161,7 +166,9 @@ class Token(db.Model):
     code_id: Mapped[int | None] = mapped_column(
         ForeignKey("authorization_codes.id", ondelete="SET NULL"), index=True
     )
-    sid: Mapped[str | None] = mapped_column(String(64))
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The refresh-token family this access token was minted from, revoked with it.
+    refresh_family: Mapped[str | None] = mapped_column(String(64), index=True)
     scope: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,92 @@
+"""Refresh tokens: opaque, stored hashed, rotated on every use, revoked by family.
+
+RFC 6749 §6; RFC 9700 §4.14 (rotation and reuse detection).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..db import UTCDateTime, db
+from ..hashing import secret_digest
+from .identity import Member
+from .oauth import Token
+
+
+class RefreshToken(db.Model):
+    """One link of a rotation chain; every link of one grant shares its `family`."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    client_id: Mapped[str] = mapped_column(
+        ForeignKey("clients.client_id", ondelete="CASCADE"), index=True
+    )
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    sid: Mapped[str | None] = mapped_column(String(64), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
+    acr: Mapped[str] = mapped_column(String(16))
+    amr: Mapped[list] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sooner of the idle limit from this link and the family's absolute limit.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    family_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    member: Mapped[Member] = relationship(lazy="joined")
+
+
+def find_refresh_token(token: str) -> RefreshToken | None:
+    if not token or len(token) > 256:
+        return None
+    return db.session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == secret_digest(token))
+    )
+
+
+def mark_rotated(item: RefreshToken, now: datetime) -> bool:
+    """Spend a refresh token, atomically: of two racing refreshes exactly one wins."""
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == item.id,
+            RefreshToken.rotated_at.is_(None),
+            RefreshToken.revoked_at.is_(None),
+        )
+        .values(rotated_at=now)
+    )
+    return result.rowcount == 1
+
+
+def revoke_family(family: str, now: datetime) -> int:
+    """Revoke every refresh token of a grant and the access tokens minted from it."""
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        update(Token)
+        .where(Token.refresh_family == family, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount
+
+
+def revoke_session_tokens(sid: str, now: datetime) -> None:
+    """An ended SSO session takes its refresh tokens and access tokens with it."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.sid == sid, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    db.session.execute(
+        update(Token).where(Token.sid == sid, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
