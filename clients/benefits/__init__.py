@@ -1,0 +1,1 @@
+"""The benefits relying party: a member's balances, contributions, statements and claims."""

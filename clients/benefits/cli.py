@@ -1,0 +1,88 @@
+"""The `benefits` command: init, serve, seed-demo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from .config import ConfigError, load_settings
+from .seed import DEMO_MEMBERSHIP_NUMBER
+
+
+@contextmanager
+def _app_context(ctx: click.Context) -> Iterator:
+    """Run a command inside the app, closing its database connections afterwards."""
+    from .app import create_app
+    from .db import db
+
+    try:
+        app = create_app(load_settings(ctx.obj.get("config")))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
+@click.group()
+@click.option("--config", type=click.Path(dir_okay=False), help="TOML settings file.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None) -> None:
+    """Operate the benefits app."""
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the database tables."""
+    from .db import db
+
+    with _app_context(ctx):
+        url = make_url(str(db.engine.url))
+        if url.get_backend_name() == "sqlite" and url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        db.create_all()
+        click.echo(f"database ready: {url.render_as_string(hide_password=True)}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, type=int, show_default=True)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the benefits app with gunicorn."""
+    from .db import db
+    from .wsgi_server import serve as run
+
+    with _app_context(ctx) as app:
+        conf = app.extensions["benefits.settings"]
+        if not conf.oidc.client_secret:
+            raise click.ClickException("[oidc] client_secret is empty: members could not sign in")
+        if not inspect(db.engine).has_table("browser_sessions"):
+            raise click.ClickException("the database is not initialised: run `benefits init`")
+    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
+
+
+@main.command("seed-demo")
+@click.option("--membership-number", default=DEMO_MEMBERSHIP_NUMBER, show_default=True)
+@click.pass_context
+def seed_demo(ctx: click.Context, membership_number: str) -> None:
+    """Give a member a deterministic demo ledger (replacing theirs)."""
+    from .clock import utcnow
+    from .db import db
+    from .seed import seed_demo_ledger
+
+    with _app_context(ctx):
+        months = seed_demo_ledger(membership_number, utcnow())
+        db.session.commit()
+    click.echo(f"demo ledger for {membership_number}: {months} months of contributions")

@@ -1,0 +1,15 @@
+"""Tables of the benefits database: the ledger, claims and browser sessions."""
+
+from .claims import Claim, ClaimEvent
+from .ledger import PROGRAMS, Contribution, Development
+from .sessions import BrowserSession, SpentLogoutToken
+
+__all__ = [
+    "PROGRAMS",
+    "BrowserSession",
+    "Claim",
+    "ClaimEvent",
+    "Contribution",
+    "Development",
+    "SpentLogoutToken",
+]

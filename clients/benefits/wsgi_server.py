@@ -1,0 +1,26 @@
+"""Embedded gunicorn, so `benefits serve` runs a production-grade server without extra files."""
+
+from __future__ import annotations
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, app: Flask, options: dict) -> None:
+        self._app = app
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self._app
+
+
+def serve(app: Flask, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Run until interrupted; logs go to stderr."""
+    options = {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "accesslog": "-"}
+    _Gunicorn(app, options).run()
