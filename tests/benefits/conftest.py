@@ -122,6 +122,7 @@ class LiveBenefits:
     idp: object  # tests.helpers.Actions of the live identity provider
     client_id: str
     client_secret: str
+    member: dict  # the demo member at the IdP: id, sub, email, membership_number, password
     browser: requests.Session = field(default_factory=requests.Session)
 
     def get(self, path: str, **kwargs) -> requests.Response:
@@ -182,7 +183,7 @@ def live_benefits(live_server, tmp_path, benefits_clock) -> Iterator[LiveBenefit
         scope="openid profile email membership",
         first_party=True,
     )
-    live_server.create_member(password=DEMO_PASSWORD)
+    member = live_server.create_member(password=DEMO_PASSWORD)
     proxy.app = make_benefits_app(
         tmp_path, benefits_clock, issuer=live_server.url, base_url=url,
         client_id=client_id, client_secret=secret,
@@ -192,7 +193,7 @@ def live_benefits(live_server, tmp_path, benefits_clock) -> Iterator[LiveBenefit
         db.session.commit()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    live = LiveBenefits(url, proxy.app, live_server, client_id, secret)
+    live = LiveBenefits(url, proxy.app, live_server, client_id, secret, member)
     live.browser.headers["Accept-Language"] = "en"
     yield live
     live.browser.close()

@@ -1,0 +1,53 @@
+"""The yearly e-statement PDF: parsed back, opening + contributions + development = closing."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+
+from clients.benefits import ledger
+from clients.benefits.money import parse_rupiah
+
+from .conftest import DEMO_NUMBER
+
+FIGURES = ("Opening balance", "Contributions", "Development", "Closing balance")
+
+
+def _figures(text: str, program_heading: str) -> list[int]:
+    section = text.split(program_heading, 1)[1]
+    return [
+        parse_rupiah(re.search(rf"{label}\s*(-?Rp [\d.]+)", section).group(1)) for label in FIGURES
+    ]
+
+
+def test_every_yearly_statement_adds_up_to_the_rupiah(live_benefits):
+    live_benefits.sign_in()
+    page = live_benefits.get("/statements?lang=en")
+    years = [int(y) for y in re.findall(r"/statements/(\d{4})\.pdf", page.text)]
+    assert len(years) >= 5
+    for year in years:
+        answer = live_benefits.get(f"/statements/{year}.pdf")
+        assert answer.status_code == 200
+        assert answer.headers["Content-Type"] == "application/pdf"
+        assert answer.content.startswith(b"%PDF-")
+        text = PdfReader(io.BytesIO(answer.content)).pages[0].extract_text()
+        assert "Siti Rahayu" in text and DEMO_NUMBER in text
+        assert f"January 1, {year} - December 31, {year}" in text
+        for program, heading in (("JHT", "(JHT)"), ("JP", "(JP)")):
+            opening, contributions, development, closing = _figures(text, heading)
+            assert opening + contributions + development == closing, (year, program)
+            with live_benefits.app.app_context():
+                assert ledger.statement(DEMO_NUMBER, program, year) == ledger.Statement(
+                    program, year, opening, contributions, development, closing
+                )
+    # One year's closing balance is the next year's opening balance.
+    with live_benefits.app.app_context():
+        chain = [ledger.statement(DEMO_NUMBER, "JHT", y) for y in sorted(years)]
+    assert all(a.closing == b.opening for a, b in zip(chain, chain[1:], strict=False))
+
+
+def test_statement_of_a_year_without_contributions_is_not_found(live_benefits):
+    live_benefits.sign_in()
+    assert live_benefits.get("/statements/1990.pdf").status_code == 404
