@@ -83,6 +83,12 @@ def benefits_client(benefits_app):
     return client
 
 
+@pytest.fixture
+def plain_client(benefits_app):
+    """A test client whose browser states no language preference."""
+    return benefits_app.test_client()
+
+
 def signed_in(app: Flask, client, **claims) -> dict:
     """Put a server-side session for these claims behind the test client's cookie."""
     member = {"sub": "sub-1", "sid": "sid-1", "acr": "mfa", "name": "Siti Rahayu",

@@ -8,9 +8,11 @@ import re
 from pypdf import PdfReader
 
 from clients.benefits import ledger
+from clients.benefits.db import db
 from clients.benefits.money import parse_rupiah
+from clients.benefits.seed import seed_demo_ledger
 
-from .conftest import DEMO_NUMBER
+from .conftest import DEMO_NUMBER, signed_in
 
 FIGURES = ("Opening balance", "Contributions", "Development", "Closing balance")
 
@@ -51,3 +53,24 @@ def test_every_yearly_statement_adds_up_to_the_rupiah(live_benefits):
 def test_statement_of_a_year_without_contributions_is_not_found(live_benefits):
     live_benefits.sign_in()
     assert live_benefits.get("/statements/1990.pdf").status_code == 404
+
+
+def test_the_statement_speaks_indonesian_by_default(benefits_app, plain_client, benefits_clock):
+    with benefits_app.app_context():
+        seed_demo_ledger(DEMO_NUMBER, benefits_clock.now())
+        db.session.commit()
+        year = ledger.years(DEMO_NUMBER)[1]
+    signed_in(benefits_app, plain_client)
+    text = (
+        PdfReader(io.BytesIO(plain_client.get(f"/statements/{year}.pdf").data))
+        .pages[0]
+        .extract_text()
+    )
+    assert f"Laporan tahunan {year}" in text
+    assert f"1 Januari {year} - 31 Desember {year}" in text
+    assert "Jaminan Hari Tua (JHT)" in text and "Hasil pengembangan" in text
+    opening, contributions, development, closing = (
+        parse_rupiah(re.search(rf"{label}\s*(Rp [\d.]+)", text).group(1))
+        for label in ("Saldo awal", "Iuran", "Hasil pengembangan", "Saldo akhir")
+    )
+    assert opening + contributions + development == closing
