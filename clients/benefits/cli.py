@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from .config import ConfigError, load_settings
 from .seed import DEMO_MEMBERSHIP_NUMBER
@@ -68,7 +69,11 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         conf = app.extensions["benefits.settings"]
         if not conf.oidc.client_secret:
             raise click.ClickException("[oidc] client_secret is empty: members could not sign in")
-        if not inspect(db.engine).has_table("browser_sessions"):
+        try:
+            ready = inspect(db.engine).has_table("browser_sessions")
+        except DBAPIError:
+            ready = False
+        if not ready:
             raise click.ClickException("the database is not initialised: run `benefits init`")
     run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
 

@@ -177,7 +177,13 @@ class LiveBenefits:
 
 
 @pytest.fixture
-def live_benefits(live_server, tmp_path, benefits_clock) -> Iterator[LiveBenefits]:
+def benefits_scope() -> str:
+    """The scopes our client is registered for at the IdP (a test may parametrize this)."""
+    return "openid profile email membership"
+
+
+@pytest.fixture
+def live_benefits(live_server, tmp_path, benefits_clock, benefits_scope) -> Iterator[LiveBenefits]:
     """The demo member at a live IdP; our app on loopback, registered there, demo ledger seeded."""
     proxy = _LazyApp()
     server = make_server("127.0.0.1", 0, proxy, threaded=True)
@@ -186,7 +192,7 @@ def live_benefits(live_server, tmp_path, benefits_clock) -> Iterator[LiveBenefit
         name="Benefits (test)",
         redirect_uris=[f"{url}/auth/callback"],
         post_logout_redirect_uris=[f"{url}/"],
-        scope="openid profile email membership",
+        scope=benefits_scope,
         first_party=True,
     )
     member = live_server.create_member(password=DEMO_PASSWORD)

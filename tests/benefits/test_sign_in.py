@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from clients.benefits.db import db
@@ -48,3 +49,28 @@ def test_sign_in_shows_the_demo_members_balances(live_benefits):
         assert total == contributions + development
     (row,) = live_benefits.member_sessions()
     assert row.data["member"]["acr"] == "pwd" and row.idp_sid and row.subject
+
+
+def test_session_cookie_is_httponly_lax_and_renewed_at_sign_in(live_benefits):
+    live_benefits.get("/login", allow_redirects=False)
+    before = live_benefits.browser.cookies.get("benefits_session")
+    assert before  # the anonymous session holding the pending sign-in
+    answer = live_benefits.sign_in()
+    (callback,) = [r for r in answer.history if "/auth/callback" in r.url]
+    cookie = callback.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # http on loopback; __Host- and Secure under https
+    after = live_benefits.browser.cookies.get("benefits_session")
+    assert after and after != before
+    (row,) = live_benefits.member_sessions()
+    assert before not in row.id and after not in row.id  # only a keyed hash is stored
+
+
+@pytest.mark.parametrize("benefits_scope", ["openid profile email"])
+def test_member_without_membership_claim_sees_no_membership_page(live_benefits):
+    """A client not allowed the membership scope receives no membership_number claim."""
+    page = live_benefits.sign_in()
+    assert page.status_code == 403
+    # In Indonesian: the demo member's locale claim says "id", over the browser's "en".
+    assert "Belum ada kepesertaan yang terhubung" in page.text
+    assert "data-amount" not in page.text
