@@ -77,14 +77,10 @@ def spend_jti(claims: dict) -> None:
     """§2.6 step 8: each logout token works once; its jti is kept until it expires."""
     now = utcnow()
     db.session.execute(delete(SpentLogoutToken).where(SpentLogoutToken.expires_at <= now))
+    expires_at = datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC)
+    db.session.add(SpentLogoutToken(jti=claims["jti"], expires_at=expires_at))
     try:
-        with db.session.begin_nested():
-            db.session.add(
-                SpentLogoutToken(
-                    jti=claims["jti"],
-                    expires_at=datetime.fromtimestamp(claims["exp"] + LEEWAY, UTC),
-                )
-            )
+        db.session.flush()
     except IntegrityError as error:
         raise LogoutTokenError("this logout token was already used") from error
 

@@ -16,7 +16,7 @@ from .models import Contribution, Development
 
 SAVINGS = ("JHT", "JP")
 COVERAGE = ("JKK", "JKM")
-COVERAGE_GRACE_MONTHS = 3  # coverage lapses when no month in this window is paid
+COVERAGE_GRACE_MONTHS = 3  # coverage lapses when the last paid month is further back
 
 
 @dataclass(frozen=True)

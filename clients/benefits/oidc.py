@@ -10,12 +10,13 @@ leaves to the application, and nothing else.
 from __future__ import annotations
 
 import requests
-from authlib.integrations.flask_client import OAuth, OAuthError
+from authlib.integrations.flask_client import FlaskOAuth2App, OAuth, OAuthError
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
 from flask_babel import get_locale
 from joserfc.errors import JoseError
 
 from .access import start_member_session
+from .config import Settings
 from .security import safe_next
 
 SCOPE = "openid profile email membership"
@@ -41,12 +42,12 @@ def init_app(app: Flask) -> None:
     )
 
 
-def idp():
+def idp() -> FlaskOAuth2App:
     """This app's client of the identity provider (Authlib's FlaskOAuth2App)."""
     return current_app.extensions["authlib.integrations.flask_client"].idp
 
 
-def _settings():
+def _settings() -> Settings:
     return current_app.extensions["benefits.settings"]
 
 
@@ -86,7 +87,7 @@ def _complete_sign_in() -> dict:
     if not id_claims:
         raise SignInError("no ID token")
     userinfo = idp().userinfo(token=token)
-    if userinfo.get("sub") != id_claims["sub"]:  # Core §5.3.4: the same member, or nothing
+    if userinfo.get("sub") != id_claims["sub"]:  # Core §5.3.2: the same member, or nothing
         raise SignInError("userinfo sub")
     return {**userinfo, **id_claims, "id_token": token["id_token"]}
 
