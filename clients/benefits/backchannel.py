@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import requests
 from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
@@ -85,7 +86,7 @@ def spend_jti(claims: dict) -> None:
         raise LogoutTokenError("this logout token was already used") from error
 
 
-def _answer(body: dict, status: int):
+def _answer(body: dict, status: int) -> ResponseReturnValue:
     response = jsonify(body) if body else current_app.response_class(status=status)
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"  # §2.8
@@ -94,7 +95,7 @@ def _answer(body: dict, status: int):
 
 @bp.post("/auth/backchannel-logout")
 @csrf_exempt  # no browser sends this: the identity provider does, with no cookie
-def backchannel_logout():
+def backchannel_logout() -> ResponseReturnValue:
     try:
         claims = validate_logout_token(request.form.get("logout_token", ""))
         spend_jti(claims)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import requests
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth, OAuthError
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from joserfc.errors import JoseError
 
@@ -52,7 +53,7 @@ def _settings() -> Settings:
 
 
 @bp.get("/login")
-def login():
+def login() -> ResponseReturnValue:
     """Send the member to the identity provider; `?acr=mfa` asks for a second factor."""
     wanted_acr = "mfa" if request.args.get("acr") == "mfa" else None
     session["sign_in"] = {"next": safe_next(request.args.get("next")), "acr": wanted_acr}
@@ -93,7 +94,7 @@ def _complete_sign_in() -> dict:
 
 
 @bp.get("/auth/callback")
-def callback():
+def callback() -> ResponseReturnValue:
     pending = session.pop("sign_in", None) or {}
     try:
         claims = _complete_sign_in()
@@ -110,7 +111,7 @@ def callback():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """End our session, then the identity provider's (RP-Initiated Logout 1.0 §2)."""
     id_token = (session.get("member") or {}).get("id_token")
     session.clear()

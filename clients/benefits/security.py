@@ -6,7 +6,8 @@ import hmac
 import secrets
 from collections.abc import Callable
 
-from flask import Flask, abort, current_app, render_template, request, session
+from flask import Flask, Response, abort, current_app, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -44,7 +45,7 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
-def security_headers(response):
+def security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "no-referrer")
@@ -60,7 +61,7 @@ def security_headers(response):
     return response
 
 
-def error_page(error: HTTPException):
+def error_page(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     return render_template("error.html", status=status, error=error), status
 

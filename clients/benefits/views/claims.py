@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from .. import claims
@@ -19,14 +20,14 @@ FORMS = {
 
 @bp.get("")
 @member_required
-def index():
+def index() -> ResponseReturnValue:
     return render_template("claims/index.html", claims=claims.claims_of(g.membership_number))
 
 
 @bp.route("/new/<kind>", methods=["GET", "POST"])
 @member_required
 @acr_required("mfa")
-def new(kind: str):
+def new(kind: str) -> ResponseReturnValue:
     if kind not in FORMS:
         abort(404)
     program, check, template = FORMS[kind]
@@ -43,7 +44,7 @@ def new(kind: str):
 
 @bp.get("/<int:claim_id>")
 @member_required
-def detail(claim_id: int):
+def detail(claim_id: int) -> ResponseReturnValue:
     claim = claims.find_claim(g.membership_number, claim_id)
     if claim is None:
         abort(404)

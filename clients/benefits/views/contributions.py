@@ -6,6 +6,7 @@ import csv
 import io
 
 from flask import Blueprint, Response, abort, g, render_template, request
+from flask.typing import ResponseReturnValue
 
 from .. import ledger
 from ..access import member_required
@@ -26,7 +27,7 @@ def _chosen_year(years: list[int]) -> int | None:
 
 @bp.get("/contributions")
 @member_required
-def history():
+def history() -> ResponseReturnValue:
     years = ledger.years(g.membership_number)
     year = _chosen_year(years)
     rows = ledger.contributions(g.membership_number, year) if year else []
@@ -41,7 +42,7 @@ def _cell(value: object) -> str:
 
 @bp.get("/contributions.csv")
 @member_required
-def export():
+def export() -> ResponseReturnValue:
     years = ledger.years(g.membership_number)
     year = _chosen_year(years)
     out = io.StringIO()

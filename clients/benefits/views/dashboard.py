@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from .. import ledger
@@ -16,7 +17,7 @@ bp = Blueprint("dashboard", __name__)
 
 
 @bp.get("/")
-def home():
+def home() -> ResponseReturnValue:
     if signed_out_here():
         flash(_("You are signed out."))
     if current_member() is None:
@@ -25,7 +26,7 @@ def home():
 
 
 @member_required
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     number = g.membership_number
     history = ledger.balance_history(number, "JHT")
     chart = balance_chart(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, g, render_template
+from flask.typing import ResponseReturnValue
 
 from .. import ledger
 from ..access import current_member, member_required
@@ -14,13 +15,13 @@ bp = Blueprint("statements", __name__)
 
 @bp.get("/statements")
 @member_required
-def index():
+def index() -> ResponseReturnValue:
     return render_template("statements.html", years=ledger.years(g.membership_number))
 
 
 @bp.get("/statements/<int:year>.pdf")
 @member_required
-def download(year: int):
+def download(year: int) -> ResponseReturnValue:
     if year not in ledger.years(g.membership_number):
         abort(404)
     items = [ledger.statement(g.membership_number, p, year) for p in ledger.SAVINGS]
