@@ -17,13 +17,9 @@ LEFT, RIGHT, TOP, BOTTOM = 120, 16, 16, 36
 
 
 def _ceiling(value: int) -> int:
-    """A round top for the y axis: 1, 2 or 5 times a power of ten, at least the value."""
-    step = 1
-    while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
+    """A round top for the y axis: the value rounded up to two significant digits."""
+    unit = 10 ** max(len(str(value)) - 2, 0)
+    return -(-value // unit) * unit
 
 
 def balance_chart(points: list[tuple[date, int]], title: str, description: str) -> Markup:
