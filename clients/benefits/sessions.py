@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import CallbackDict
 
@@ -124,12 +124,6 @@ def end_member_sessions(*, sub: str | None, sid: str | None) -> int:
 def purge_expired_sessions() -> None:
     """Drop expired rows (caller commits)."""
     db.session.execute(delete(BrowserSession).where(BrowserSession.expires_at <= utcnow()))
-
-
-def member_session_count(sub: str) -> int:
-    """How many signed-in sessions a member has here (for tests and operators)."""
-    rows = db.session.scalars(select(BrowserSession.id).where(BrowserSession.subject == sub))
-    return len(rows.all())
 
 
 def init_app(app: Flask) -> None:
