@@ -12,7 +12,7 @@ from .auth.sessions import write_cookie
 from .clock import Clock
 from .config import Settings, load_settings
 from .keyring import KeyRing
-from .oidc import server
+from .oidc import backchannel, server
 
 
 def _quiet_library_logs() -> None:
@@ -53,14 +53,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     security.init_app(app)  # its checks run before anything reads the request body
     i18n.init_app(app)
     server.init_app(app)
+    backchannel.init_app(app)
     app.after_request(write_cookie)
 
     from .account.routes import bp as account_bp
     from .auth.routes import bp as auth_bp
+    from .oidc.logout import bp as logout_bp
+    from .oidc.registration import bp as registration_bp
     from .oidc.routes import bp as oidc_bp
 
     app.register_blueprint(oidc_bp)
+    app.register_blueprint(logout_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(registration_bp)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

@@ -105,6 +105,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
     conf = app.extensions["idp.settings"]
+    app.config["IDP_BACKGROUND_SENDER"] = True  # started in each worker, after the fork
     run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
 
 
@@ -167,8 +168,15 @@ def clients() -> None:
 
 @clients.command("create")
 @click.option("--name", required=True)
-@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True)
 @click.option("--scope", default="openid", show_default=True)
+@click.option(
+    "--grant-type",
+    "grant_types",
+    multiple=True,
+    type=click.Choice(["authorization_code", "refresh_token", "client_credentials"]),
+    help="Repeatable. Default: authorization_code and refresh_token.",
+)
 @click.option("--public", is_flag=True, help="No secret; PKCE required (SPAs, mobile apps).")
 @click.option("--first-party", is_flag=True, help="Our own service: no consent screen.")
 @click.option("--require-mfa", is_flag=True, help="Members need a second factor for it.")
@@ -177,8 +185,8 @@ def clients() -> None:
 @click.option("--id-token-alg", default="RS256", show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def clients_create(ctx, name, redirect_uris, scope, public, first_party, require_mfa, logout_uris,
-                   backchannel_logout_uri, id_token_alg, as_json) -> None:  # fmt: skip
+def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_party, require_mfa,
+                   logout_uris, backchannel_logout_uri, id_token_alg, as_json) -> None:  # fmt: skip
     """Register a client; its secret is printed once and stored only hashed."""
     from .db import db
     from .oidc.clients import ClientMetadataError, NewClient, register_client
@@ -190,6 +198,7 @@ def clients_create(ctx, name, redirect_uris, scope, public, first_party, require
                     name=name,
                     redirect_uris=list(redirect_uris),
                     scope=scope,
+                    grant_types=list(grant_types) or ["authorization_code", "refresh_token"],
                     public=public,
                     first_party=first_party,
                     require_mfa=require_mfa,
@@ -213,6 +222,7 @@ def _client_summary(client) -> dict:
         "name": client.name,
         "redirect_uris": client.redirect_uris,
         "scope": client.scope,
+        "grant_types": client.grant_types,
         "public": client.is_public,
         "first_party": client.first_party,
         "require_mfa": client.require_mfa,
@@ -231,6 +241,34 @@ def clients_list(ctx: click.Context, as_json: bool) -> None:
     with _app_context(ctx):
         rows = [_client_summary(c) for c in db.session.scalars(db.select(Client).order_by("id"))]
     _emit(rows, as_json, "\n".join(f"{r['client_id']}\t{r['name']}" for r in rows))
+
+
+@clients.command("token")
+@click.option("--uses", default=1, show_default=True, type=click.IntRange(min=1),
+              help="How many clients it may register.")  # fmt: skip
+@click.option("--expires-in", "expires_in", type=click.IntRange(min=1),
+              help="Seconds it stays valid (default: [registration] setting).")  # fmt: skip
+@click.option("--note", default="", help="Who it is for (kept with it, up to 200 characters).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def clients_token(ctx, uses: int, expires_in: int | None, note: str, as_json: bool) -> None:
+    """Mint an initial access token for dynamic registration (RFC 7591 §3); shown once."""
+    from .db import db
+    from .oidc.registration import mint_initial_access_token
+
+    if len(note) > 200:
+        raise click.BadParameter("at most 200 characters", param_hint="--note")
+    with _app_context(ctx) as app:
+        conf = app.extensions["idp.settings"].registration
+        lifetime = expires_in or conf.initial_access_token_lifetime
+        token = mint_initial_access_token(uses, lifetime, note)
+        db.session.commit()
+    out = {"initial_access_token": token, "uses": uses, "expires_in": lifetime, "note": note}
+    _emit(out, as_json, f"initial_access_token: {token}")
+    if not as_json:
+        click.echo(
+            f"Good for {uses} registration(s) within {lifetime} s; shown only now.", err=True
+        )
 
 
 @main.group()
@@ -412,3 +450,27 @@ def users_unlock(ctx: click.Context, identifier: str, as_json: bool) -> None:
         db.session.commit()
     result = {"identifier": normalized, "was_locked": was_locked}
     _emit(result, as_json, f"{normalized}: " + ("unlocked" if was_locked else "was not locked"))
+
+
+@users.command("signout")
+@click.argument("identifier")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_signout(ctx: click.Context, identifier: str, as_json: bool) -> None:
+    """End every session and grant of a member (offline ones too) and tell their clients."""
+    from .auth.sessions import end_member_sessions
+    from .db import db
+    from .models.identity import find_by_identifier
+    from .oidc.backchannel import deliver_due
+
+    with _app_context(ctx):
+        member = find_by_identifier(identifier)
+        if member is None:
+            raise click.ClickException(f"no member with email or membership number {identifier!r}")
+        ended = end_member_sessions(member.id, "operator", all_grants=True)
+        db.session.commit()
+        # One attempt now; failures stay queued for the servers' background sender.
+        notified = deliver_due()
+        result = {"membership_number": member.membership_number, "sessions_ended": ended,
+                  "logout_deliveries_attempted": notified}  # fmt: skip
+    _emit(result, as_json, f"{result['membership_number']}: {ended} session(s) ended")

@@ -24,7 +24,15 @@ from werkzeug.exceptions import HTTPException
 
 MAX_QUERY_BYTES = 8192
 # Endpoints that speak OAuth/JSON answer errors as RFC 6749 §5.2 JSON, never as pages.
-PROTOCOL_PATHS = ("/token", "/userinfo", "/jwks", "/.well-known/")
+PROTOCOL_PATHS = (
+    "/token",
+    "/userinfo",
+    "/jwks",
+    "/.well-known/",
+    "/revoke",
+    "/introspect",
+    "/register",
+)
 
 
 def csrf_exempt(view):

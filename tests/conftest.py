@@ -34,7 +34,7 @@ def _write_config(path: Path, values: dict) -> Path:
         for key, value in entries.items():
             if isinstance(value, bool):
                 lines.append(f"{key} = {'true' if value else 'false'}")
-            elif isinstance(value, int | list):
+            elif isinstance(value, int | float | list):
                 lines.append(f"{key} = {json.dumps(value)}")
             else:
                 lines.append(f'{key} = "{value}"')
@@ -135,6 +135,7 @@ def make_app(make_config, clock):
 
     yield make
     for app in apps:
+        app.extensions["idp.logout"].stop()
         with app.app_context():
             db.engine.dispose()
 
@@ -193,6 +194,7 @@ def live_server(make_config, live_server_sections):
     live = Actions(proxy.app, None)
     live.url = base_url
     yield live
+    proxy.app.extensions["idp.logout"].stop()
     server.shutdown()
     thread.join(timeout=5)
     with proxy.app.app_context():

@@ -25,13 +25,23 @@ def test_metadata_is_complete_and_valid(client, path, validator):
     assert metadata["issuer"] == ISSUER
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert metadata["grant_types_supported"] == ["authorization_code"]
+    assert metadata["grant_types_supported"] == [
+        "authorization_code",
+        "refresh_token",
+        "client_credentials",
+    ]
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic",
         "client_secret_post",
+        "private_key_jwt",
         "none",
     }
+    assert "none" not in metadata["introspection_endpoint_auth_methods_supported"]
+    for endpoint in ("end_session", "revocation", "introspection"):
+        assert metadata[f"{endpoint}_endpoint"].startswith(ISSUER + "/")
+    assert metadata["backchannel_logout_supported"] is True
+    assert metadata["backchannel_logout_session_supported"] is True
     assert set(metadata["id_token_signing_alg_values_supported"]) == {"RS256", "ES256"}
     assert "nik" not in metadata["claims_supported"]
 

@@ -88,10 +88,22 @@ def test_session_cookie_is_httponly_lax_and_rotated(app, actions, client, member
     second_value = client.get_cookie("idp_session").value
     assert first_value != second_value
     with app.app_context():
+        # Re-authentication keeps the session (and its sid) but never the cookie value.
+        sessions = db.session.scalars(select(SsoSession).order_by(SsoSession.id)).all()
+        assert len(sessions) == 1 and sessions[0].ended_at is None
+        assert sessions[0].token_hash not in (first_value, second_value)
+    client.set_cookie("idp_session", first_value)
+    assert client.get("/account").status_code == 302  # the old value no longer signs in
+
+    other = actions.create_member(
+        membership_number="98765432109", nik="3174051507900002", email="budi@example.id"
+    )
+    client.set_cookie("idp_session", second_value)
+    actions.sign_in(other["email"])
+    with app.app_context():
         sessions = db.session.scalars(select(SsoSession).order_by(SsoSession.id)).all()
         assert len(sessions) == 2
         assert sessions[0].ended_at is not None and sessions[1].ended_at is None
-        assert first_value not in (sessions[0].token_hash, sessions[1].token_hash)
 
 
 def test_https_issuer_uses_host_prefixed_secure_cookie(make_app):

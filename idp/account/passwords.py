@@ -1,23 +1,22 @@
 """Forgot password and change password: one way to set a new password, with its effects.
 
 A new password ends every SSO session (but the one in use when the member changed it
-themselves), revokes the member's tokens, kills outstanding reset links, and tells the member
-by email.
+themselves) with back-channel logout to their clients, revokes every token of the member,
+offline grants too, kills outstanding reset links, and tells the member by email.
 """
 
 from __future__ import annotations
-
-from sqlalchemy import select, update
 
 from .. import audit
 from ..auth import lockout
 from ..auth.passwords import hash_password
 from ..auth.policy import password_problem
+from ..auth.sessions import end_member_sessions
 from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
 from ..extensions import settings
-from ..models import Member, SsoSession, Token
+from ..models import Member, SsoSession
 from ..models.account import revoke_unused
 from ..models.identity import find_by_identifier
 from .activation import send_quietly
@@ -52,17 +51,7 @@ def set_password(member: Member, password: str, *, keep_session: SsoSession | No
     member.password_hash = hash_password(password)
     member.updated_at = now
     revoke_unused(member.id, "reset_password", now)
-    sessions = select(SsoSession.id).where(
-        SsoSession.member_id == member.id, SsoSession.ended_at.is_(None)
-    )
-    if keep_session is not None:
-        sessions = sessions.where(SsoSession.id != keep_session.id)
-    db.session.execute(update(SsoSession).where(SsoSession.id.in_(sessions)).values(ended_at=now))
-    db.session.execute(
-        update(Token)
-        .where(Token.member_id == member.id, Token.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+    end_member_sessions(member.id, "password_changed", keep=keep_session, all_grants=True)
     audit.record("password_changed", member_id=member.id)
     # Lockout must not become a denial of service: a member who proves control of the
     # account by setting a new password is unlocked (issue 6).

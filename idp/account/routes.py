@@ -298,4 +298,4 @@ def confirm_email(token: str):
     return render_template("account/verified.html")
 
 
-from . import two_factor  # noqa: E402, F401  (registers the /account/security/... routes)
+from . import sessions, two_factor  # noqa: E402, F401  (register /account/security/..., /sessions)

@@ -24,6 +24,7 @@ MEMBER_EVENTS = {
     "reset_requested": _l("Password reset requested"),
     "password_changed": _l("Password changed"),
     "second_factor_changed": _l("Two-factor sign-in changed"),
+    "session_ended": _l("Signed out"),
 }
 PAGE_SIZE = 50
 
@@ -41,14 +42,14 @@ def member_events(member_id: int) -> list[dict]:
             "at": row.created_at,
             "what": str(MEMBER_EVENTS[row.event]),
             "ip": row.ip or "—",
-            "browser": _browser(row.user_agent or ""),
+            "browser": browser_name(row.user_agent or ""),
             "warning": row.event in ("signin_failed", "account_locked"),
         }
         for row in rows
     ]
 
 
-def _browser(user_agent: str) -> str:
+def browser_name(user_agent: str) -> str:
     """A short, readable browser and system name from a User-Agent string."""
     names = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Chrome/", "Chrome"), ("Firefox/", "Firefox"),
              ("Safari/", "Safari")]  # fmt: skip

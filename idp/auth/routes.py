@@ -23,7 +23,7 @@ from ..oidc.server import authorization_server
 from ..security import safe_next
 from . import lockout, mfa
 from .lockout import Lock
-from .sessions import current_session, end_session, start_session
+from .sessions import current_session, end_sessions, start_session
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
 
 bp = Blueprint("auth", __name__)
@@ -142,7 +142,7 @@ def complete_sign_in(member, identifier: str, *, acr: str, amr: list[str], next_
 def logout():
     sso = current_session()
     if sso is not None:
-        end_session(sso)
+        end_sessions([sso], "signed_out")
         db.session.commit()
     return redirect(url_for("auth.login"))
 

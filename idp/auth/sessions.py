@@ -8,13 +8,16 @@ from datetime import timedelta
 from flask import Response, g, request
 from sqlalchemy import select
 
+from .. import audit
 from ..audit import client_ip
 from ..clock import utcnow
-from ..db import db
+from ..db import db, upsert
 from ..extensions import settings
 from ..hashing import secret_digest
-from ..models import Member, SsoSession
+from ..models import Member, SessionClient, SsoSession
+from ..models.refresh import revoke_member_tokens, revoke_session_tokens
 from ..models.sessions import new_sid
+from ..oidc.backchannel import dispatcher, queue_logouts
 
 # Writing last_seen_at on every request would turn each page view into a write.
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -64,12 +67,23 @@ def current_member() -> Member | None:
 
 
 def start_session(member: Member, *, acr: str, amr: list[str]) -> SsoSession:
-    """Open a new session for a fresh sign-in, ending the browser's previous one."""
+    """Record a fresh sign-in: a new session, or the same member's session re-authenticated.
+
+    Either way the cookie gets a new random value (security invariant 8). Re-authentication
+    (prompt=login, max_age, step-up) keeps the sid, so clients already signed in stay so.
+    """
     previous = current_session()
     now = utcnow()
-    if previous is not None:
-        previous.ended_at = now
     token = secrets.token_urlsafe(32)
+    if previous is not None and previous.member_id == member.id:
+        previous.token_hash = secret_digest(token)
+        previous.auth_time, previous.acr, previous.amr = now, acr, amr
+        previous.last_seen_at = now
+        previous.expires_at = now + timedelta(seconds=settings().session.absolute_lifetime)
+        g.sso_cookie = token
+        return previous
+    if previous is not None:
+        end_sessions([previous], "replaced")
     sso = SsoSession(
         sid=new_sid(),
         token_hash=secret_digest(token),
@@ -89,14 +103,65 @@ def start_session(member: Member, *, acr: str, amr: list[str]) -> SsoSession:
     return sso
 
 
-def end_session(sso: SsoSession) -> None:
-    sso.ended_at = utcnow()
-    g.sso_session = None
-    g.sso_cookie = ""
+def end_sessions(sessions: list[SsoSession], reason: str) -> None:
+    """End sessions: their tokens are revoked and their clients told by back-channel logout."""
+    now = utcnow()
+    for sso in sessions:
+        sso.ended_at = sso.ended_at or now
+        revoke_session_tokens(sso.sid, now)
+        notified = queue_logouts(sso)
+        audit.record(
+            "session_ended",
+            member_id=sso.member_id,
+            detail={"reason": reason, "clients_notified": notified},
+        )
+        g.logout_queued = g.get("logout_queued", False) or notified > 0
+        if g.get("sso_session") is sso:
+            g.sso_session = None
+            g.sso_cookie = ""
+
+
+def _open_sessions(member_id: int) -> list[SsoSession]:
+    return db.session.scalars(
+        select(SsoSession)
+        .where(SsoSession.member_id == member_id, SsoSession.ended_at.is_(None))
+        .order_by(SsoSession.last_seen_at.desc())
+    ).all()
+
+
+def member_sessions(member_id: int) -> list[SsoSession]:
+    """The member's live sessions, most recently active first."""
+    return [sso for sso in _open_sessions(member_id) if is_live(sso)]
+
+
+def end_member_sessions(
+    member_id: int, reason: str, *, keep: SsoSession | None = None, all_grants: bool = False
+) -> int:
+    """End every session of a member but `keep`; with all_grants, offline grants too."""
+    ending = [sso for sso in _open_sessions(member_id) if sso is not keep]
+    end_sessions(ending, reason)
+    if all_grants:
+        revoke_member_tokens(member_id, utcnow())
+    return len(ending)
+
+
+def remember_session_client(sso: SsoSession, client_id: str) -> None:
+    """Note that this session signed in to a client (whom to tell at logout)."""
+    now = utcnow()
+    db.session.execute(
+        upsert(
+            SessionClient,
+            {"session_id": sso.id, "client_id": client_id, "first_at": now, "last_at": now},
+            ["session_id", "client_id"],
+            {"last_at": now},
+        )
+    )
 
 
 def write_cookie(response: Response) -> Response:
     """After-request hook: set or clear the session cookie when this request changed it."""
+    if g.pop("logout_queued", False):
+        dispatcher().notify()  # after the view committed: the deliveries are there to send
     token = g.pop("sso_cookie", None)
     if token is None:
         return response

@@ -69,8 +69,7 @@ class Client(db.Model):
         return secret_matches(client_secret, self.client_secret_hash)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        if endpoint != "token":
-            return True
+        # The same rule at every endpoint (token, revocation, introspection).
         # A client secret may be presented either way (RFC 6749 §2.3.1).
         if self.token_endpoint_auth_method in SECRET_METHODS:
             return method in SECRET_METHODS
@@ -175,6 +174,9 @@ class Token(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     member: Mapped[Member | None] = relationship(lazy="joined")
+
+    def check_client(self, client: Client) -> bool:
+        return self.client_id == client.client_id
 
 
 def find_token(jti: str) -> Token | None:

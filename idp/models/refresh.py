@@ -42,6 +42,12 @@ class RefreshToken(db.Model):
 
     member: Mapped[Member] = relationship(lazy="joined")
 
+    def check_client(self, client) -> bool:
+        return self.client_id == client.client_id
+
+    def get_scope(self) -> str:
+        return self.scope
+
 
 def find_refresh_token(token: str) -> RefreshToken | None:
     if not token or len(token) > 256:
@@ -65,28 +71,29 @@ def mark_rotated(item: RefreshToken, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def revoke_family(family: str, now: datetime) -> int:
-    """Revoke every refresh token of a grant and the access tokens minted from it."""
+def _revoke(now: datetime, refresh_tokens, access_tokens) -> int:
+    """Revoke the live refresh and access tokens matching each condition."""
     result = db.session.execute(
         update(RefreshToken)
-        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .where(refresh_tokens, RefreshToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     db.session.execute(
-        update(Token)
-        .where(Token.refresh_family == family, Token.revoked_at.is_(None))
-        .values(revoked_at=now)
+        update(Token).where(access_tokens, Token.revoked_at.is_(None)).values(revoked_at=now)
     )
     return result.rowcount
 
 
+def revoke_family(family: str, now: datetime) -> int:
+    """Revoke every refresh token of a grant and the access tokens minted from it."""
+    return _revoke(now, RefreshToken.family == family, Token.refresh_family == family)
+
+
 def revoke_session_tokens(sid: str, now: datetime) -> None:
     """An ended SSO session takes its refresh tokens and access tokens with it."""
-    db.session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.sid == sid, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    db.session.execute(
-        update(Token).where(Token.sid == sid, Token.revoked_at.is_(None)).values(revoked_at=now)
-    )
+    _revoke(now, RefreshToken.sid == sid, Token.sid == sid)
+
+
+def revoke_member_tokens(member_id: int, now: datetime) -> None:
+    """A new password or an operator's revocation ends every grant, offline ones too."""
+    _revoke(now, RefreshToken.member_id == member_id, Token.member_id == member_id)

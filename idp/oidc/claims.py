@@ -12,6 +12,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "phone": ("phone_number", "phone_number_verified"),
     "address": ("address",),
     "membership": ("membership_number", "employer_name"),
+    # OIDC Core §11: a refresh token that outlives the sign-in; no claims of its own.
+    "offline_access": (),
 }
 
 ADDRESS_FIELDS = ("formatted", "street_address", "locality", "region", "postal_code", "country")

@@ -14,13 +14,15 @@ from authlib.oidc.core import grants as oidc_grants
 from sqlalchemy import exists, select
 
 from .. import audit
-from ..auth.sessions import current_session
+from ..auth.sessions import current_session, remember_session_client
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..hashing import secret_digest
 from ..models import AuthorizationCode
 from ..models.oauth import consume_code, find_code, revoke_tokens_from_code
+from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .refresh import issue_refresh_token, refresh_wanted
 from .tokens import issue_access_token
 
 
@@ -46,7 +48,7 @@ class S256CodeChallenge(CodeChallenge):
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS
 
     def save_authorization_code(self, code, request):
         sso = current_session()
@@ -70,6 +72,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 expires_at=now + timedelta(seconds=settings().tokens.code_lifetime),
             )
         )
+        remember_session_client(sso, request.client.client_id)
         db.session.commit()
 
     def query_authorization_code(self, code, client):
@@ -106,7 +109,14 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
     def generate_token(self, user=None, scope=None, **kwargs):
         code = self.request.authorization_code
-        return issue_access_token(self.request.client, user, scope, code)
+        client = self.request.client
+        if not refresh_wanted(client, scope):
+            return issue_access_token(client, user, scope, grant=code, code_id=code.id)
+        refresh_token, family = issue_refresh_token(code, scope)
+        token = issue_access_token(
+            client, user, scope, grant=code, code_id=code.id, refresh_family=family
+        )
+        return token | {"refresh_token": refresh_token}
 
     def delete_authorization_code(self, authorization_code):
         # Consumed codes are kept (marked) so a replay can be detected and answered.

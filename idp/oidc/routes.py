@@ -67,6 +67,10 @@ def authorize():
     return authz.finish(pending, sso.member)
 
 
+def _repeated_parameter() -> str | None:
+    return next((name for name in request.form if len(request.form.getlist(name)) > 1), None)
+
+
 @bp.route("/token", methods=["POST"])
 @csrf_exempt
 def token():
@@ -75,10 +79,34 @@ def token():
     if not request.form.get("grant_type"):
         return json_error("invalid_request", "Missing 'grant_type'.", 400)
     # RFC 6749 §3.2: request and response parameters MUST NOT be included more than once.
-    repeated = next((name for name in request.form if len(request.form.getlist(name)) > 1), None)
+    repeated = _repeated_parameter()
     if repeated:
         return json_error("invalid_request", f"Parameter '{repeated}' is repeated.", 400)
     return authorization_server().create_token_response()
+
+
+def _form_only(endpoint_name: str):
+    """RFC 7009 §2.1 / RFC 7662 §2.1: a form POST, each parameter once."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return json_error("invalid_request", "Use application/x-www-form-urlencoded.", 400)
+    repeated = _repeated_parameter()
+    if repeated:
+        return json_error("invalid_request", f"Parameter '{repeated}' is repeated.", 400)
+    response = authorization_server().create_endpoint_response(endpoint_name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/revoke", methods=["POST"])
+@csrf_exempt
+def revoke():
+    return _form_only("revocation")
+
+
+@bp.route("/introspect", methods=["POST"])
+@csrf_exempt
+def introspect():
+    return _form_only("introspection")
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])

@@ -9,7 +9,11 @@ from flask import Flask, current_app
 from ..extensions import issuer
 from ..models.oauth import find_client
 from .claims import SCOPE_CLAIMS
+from .client_auth import init_client_auth
+from .client_credentials import ClientCredentialsGrant
 from .grants import AuthorizationCodeGrant, OpenIDCode, S256CodeChallenge
+from .introspection import IntrospectionEndpoint, RevocationEndpoint
+from .refresh import RefreshTokenGrant
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
@@ -32,13 +36,18 @@ def _save_token(token, request) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its own server with the code grant, OIDC and PKCE registered."""
+    """Give the app its own server: its grants, client auth methods and token endpoints."""
     app.config["OAUTH2_SCOPES_SUPPORTED"] = list(SCOPE_CLAIMS)
     server = AuthorizationServer()
     server.init_app(app, query_client=find_client, save_token=_save_token)
+    init_client_auth(server)
     server.register_grant(
         AuthorizationCodeGrant, [OpenIDCode(require_nonce=False), S256CodeChallenge()]
     )
+    server.register_grant(RefreshTokenGrant)
+    server.register_grant(ClientCredentialsGrant)
+    server.register_endpoint(RevocationEndpoint)
+    server.register_endpoint(IntrospectionEndpoint)
     app.extensions["idp.oauth"] = server
 
 

@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..keys import InvalidSignature
-from ..models import AuthorizationCode, Client, Member, Token
+from ..models import Client, Member, Token
 from ..models.oauth import find_token
 
 ACCESS_TOKEN_TYP = "at+jwt"
 ACCESS_TOKEN_ALG = "RS256"
 
 
+class GrantContext(Protocol):
+    """What an access token repeats of the sign-in behind it (a code or a refresh token)."""
+
+    auth_time: datetime
+    acr: str
+    sid: str | None
+
+
 def issue_access_token(
-    client: Client, member: Member | None, scope: str, code: AuthorizationCode | None
+    client: Client,
+    member: Member | None,
+    scope: str,
+    *,
+    grant: GrantContext | None = None,
+    code_id: int | None = None,
+    refresh_family: str | None = None,
 ) -> dict:
     """Mint and record an access token; return the RFC 6749 §5.1 token response fields."""
     now = utcnow()
@@ -34,15 +49,18 @@ def issue_access_token(
         # RFC 9068 §2.2: with no resource owner, sub names the client itself.
         "sub": member.subject if member else client.client_id,
     }
-    if code is not None:
-        claims |= {"auth_time": code.get_auth_time(), "acr": code.acr, "sid": code.sid}
+    if grant is not None:
+        claims |= {"auth_time": int(grant.auth_time.timestamp()), "acr": grant.acr}
+        if grant.sid:
+            claims["sid"] = grant.sid
     db.session.add(
         Token(
             jti=jti,
             client_id=client.client_id,
             member_id=member.id if member else None,
-            code_id=code.id if code else None,
-            sid=code.sid if code else None,
+            code_id=code_id,
+            sid=grant.sid if grant else None,
+            refresh_family=refresh_family,
             scope=scope,
             issued_at=now,
             expires_at=now + timedelta(seconds=lifetime),
@@ -52,8 +70,8 @@ def issue_access_token(
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
 
 
-def active_token(token_string: str) -> Token | None:
-    """Return the stored token behind a presented access token if it is valid right now."""
+def issued_token(token_string: str) -> tuple[Token, dict] | None:
+    """The stored record and claims of an access token we signed, live or not."""
     if not token_string or len(token_string) > 8192:
         return None
     try:
@@ -65,11 +83,17 @@ def active_token(token_string: str) -> Token | None:
         return None
     if claims.get("iss") != issuer() or not isinstance(claims.get("exp"), int):
         return None
-    if claims["exp"] <= int(utcnow().timestamp()):
-        return None
     stored = find_token(str(claims.get("jti", "")))
-    if stored is None or stored.revoked_at is not None:
-        return None
-    if stored.member is not None and stored.member.status != "active":
-        return None
-    return stored
+    return (stored, claims) if stored is not None else None
+
+
+def is_active(token: Token) -> bool:
+    if token.revoked_at is not None or token.expires_at <= utcnow():
+        return False
+    return token.member is None or token.member.status == "active"
+
+
+def active_token(token_string: str) -> Token | None:
+    """Return the stored token behind a presented access token if it is valid right now."""
+    found = issued_token(token_string)
+    return found[0] if found is not None and is_active(found[0]) else None
