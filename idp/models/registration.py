@@ -58,5 +58,6 @@ def spend_assertion(client_id: str, jti_hash: str, expires_at: datetime, now: da
     """Record a jti; False if this client already used it (a replay)."""
     db.session.execute(delete(SpentAssertion).where(SpentAssertion.expires_at <= now))
     values = {"client_id": client_id, "jti_hash": jti_hash, "expires_at": expires_at}
-    result = db.session.execute(upsert(SpentAssertion, values, ["client_id", "jti_hash"]))
-    return result.rowcount == 1
+    statement = upsert(SpentAssertion, values, ["client_id", "jti_hash"])
+    # RETURNING, not rowcount: drivers differ in what rowcount says for ON CONFLICT DO NOTHING.
+    return db.session.scalar(statement.returning(SpentAssertion.id)) is not None
