@@ -6,7 +6,9 @@ import base64
 import hashlib
 import re
 import secrets
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import requests
 
 from idp.auth.passwords import hash_password
 from idp.cli import DEMO_MEMBER
@@ -140,3 +142,66 @@ def mails(app) -> list:
 
 def mail_text(message) -> str:
     return message.get_body(("plain",)).get_content()
+
+
+class MemberBrowser:
+    """A member's browser against a live server: signs in and consents when asked."""
+
+    def __init__(self, base_url: str, member: dict) -> None:
+        self.base, self.member = base_url, member
+        self.session = requests.Session()
+        self.sign_ins = 0
+
+    def authorize_url(self, client_id: str, redirect_uri: str, **extra) -> str:
+        params = {
+            "response_type": "code",
+            "client_id": client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "openid profile",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+        } | extra
+        return f"{self.base}/authorize?{urlencode(params)}"
+
+    def get(self, url: str) -> requests.Response:
+        return self.session.get(urljoin(self.base, url), allow_redirects=False, timeout=10)
+
+    def post(self, url: str, data: dict) -> requests.Response:
+        return self.session.post(
+            urljoin(self.base, url), data=data, allow_redirects=False, timeout=10
+        )
+
+    def callback_for(self, authorize_url: str) -> str:
+        """Follow an authorization request to the redirect back to the client."""
+        response = self.get(authorize_url)
+        for _ in range(6):
+            location = response.headers["Location"]
+            if not location.startswith(("/", self.base)):
+                return location
+            path = urlsplit(location).path
+            if path == "/login":
+                page = self.get(location)
+                self.sign_ins += 1
+                response = self.post("/login", {
+                    "identifier": self.member["email"],
+                    "password": self.member["password"],
+                    "csrf_token": csrf_from(page.text),
+                    "next": query_of(location)["next"],
+                })  # fmt: skip
+            elif path == "/consent":
+                page = self.get(location)
+                form = {"decision": "allow", "csrf_token": csrf_from(page.text)}
+                response = self.post(location, form)
+            else:
+                response = self.get(location)
+        raise AssertionError("the authorization never came back to the client")
+
+    def redeem(self, client: tuple[str, str], code: str, redirect_uri: str) -> dict:
+        response = requests.post(
+            f"{self.base}/token",
+            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
+            auth=client,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return response.json()

@@ -13,16 +13,15 @@ import json
 import re
 import shlex
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import requests
 from authlib.integrations.base_client import MismatchingStateError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from .helpers import csrf_from, query_of
+from .helpers import MemberBrowser
 from .test_sso_logout import Receiver
 
 pytestmark = pytest.mark.slow
@@ -51,50 +50,6 @@ def _names_used(source: str) -> set[str]:
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
     }
-
-
-class MemberBrowser:
-    """The member's browser: signs in (and consents) at an authorization URL."""
-
-    def __init__(self, base: str, member: dict) -> None:
-        self.base, self.member = base, member
-        self.session = requests.Session()
-
-    def _get(self, url: str) -> requests.Response:
-        return self.session.get(urljoin(self.base, url), allow_redirects=False, timeout=10)
-
-    def callback_for(self, authorize_url: str) -> str:
-        """Follow the authorization until the redirect to the relying party."""
-        response = self._get(authorize_url)
-        for _ in range(6):
-            location = response.headers["Location"]
-            path = urlsplit(location).path
-            if not location.startswith("/") and not location.startswith(self.base):
-                return location
-            if path == "/login":
-                page = self._get(location)
-                response = self.session.post(
-                    urljoin(self.base, "/login"),
-                    data={
-                        "identifier": self.member["email"],
-                        "password": self.member["password"],
-                        "csrf_token": csrf_from(page.text),
-                        "next": query_of(location)["next"],
-                    },
-                    allow_redirects=False,
-                    timeout=10,
-                )
-            elif path == "/consent":
-                page = self._get(location)
-                response = self.session.post(
-                    urljoin(self.base, location),
-                    data={"decision": "allow", "csrf_token": csrf_from(page.text)},
-                    allow_redirects=False,
-                    timeout=10,
-                )
-            else:
-                response = self._get(location)
-        raise AssertionError("the authorization never came back to the client")
 
 
 @pytest.fixture

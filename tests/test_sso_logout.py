@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from idp.db import db
 from idp.models import LogoutDelivery, SsoSession
 
-from .helpers import REDIRECT_URI, Actions, csrf_from, query_of
+from .helpers import REDIRECT_URI, Actions, MemberBrowser, csrf_from, query_of
 
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
@@ -100,57 +99,6 @@ def _verify_logout_token(token: str, jwks: dict, issuer: str, audience: str) -> 
     return claims
 
 
-class Browser:
-    """A member's browser against the live server: follows the code flow by hand."""
-
-    def __init__(self, base_url: str) -> None:
-        self.base = base_url
-        self.session = requests.Session()
-
-    def authorize(self, client_id: str, redirect_uri: str, **extra) -> requests.Response:
-        params = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "scope": "openid profile",
-            "state": secrets.token_urlsafe(8),
-            "nonce": secrets.token_urlsafe(8),
-        } | extra
-        return self.session.get(
-            f"{self.base}/authorize?{urlencode(params)}", allow_redirects=False, timeout=10
-        )
-
-    def sign_in(self, login_location: str, identifier: str, password: str) -> requests.Response:
-        url = requests.compat.urljoin(self.base, login_location)
-        page = self.session.get(url, timeout=10)
-        posted = self.session.post(
-            url.split("?")[0],
-            data={
-                "identifier": identifier,
-                "password": password,
-                "csrf_token": csrf_from(page.text),
-                "next": query_of(url)["next"],
-            },
-            allow_redirects=False,
-            timeout=10,
-        )
-        return self.session.get(
-            requests.compat.urljoin(self.base, posted.headers["Location"]),
-            allow_redirects=False,
-            timeout=10,
-        )
-
-    def redeem(self, client: tuple[str, str], code: str, redirect_uri: str) -> dict:
-        response = requests.post(
-            f"{self.base}/token",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri},
-            auth=client,
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        return response.json()
-
-
 def _rp(live, name: str, receiver: Receiver, **extra) -> tuple[str, str]:
     base = f"https://{name}.example.id"
     return live.create_client(
@@ -177,20 +125,18 @@ def test_sign_in_once_then_single_logout_reaches_every_client(live_server, recei
     first_receiver, second_receiver = receivers(), receivers()
     first = _rp(live, "first", first_receiver)
     second = _rp(live, "second", second_receiver)
-    browser = Browser(live.url)
+    browser = MemberBrowser(live.url, member)
+    first_cb, second_cb = "https://first.example.id/callback", "https://second.example.id/callback"
 
-    response = browser.authorize(first[0], "https://first.example.id/callback")
-    back = browser.sign_in(response.headers["Location"], member["email"], member["password"])
-    first_tokens = browser.redeem(first, query_of(back.headers["Location"])["code"],
-                                  "https://first.example.id/callback")  # fmt: skip
+    back = browser.callback_for(browser.authorize_url(first[0], first_cb))
+    first_tokens = browser.redeem(first, query_of(back)["code"], first_cb)
+    assert browser.sign_ins == 1
     # The second client: a code straight away, no sign-in page.
-    silent = browser.authorize(
-        second[0], "https://second.example.id/callback", scope="openid offline_access"
+    silent = browser.callback_for(
+        browser.authorize_url(second[0], second_cb, scope="openid offline_access")
     )
-    assert silent.status_code == 302
-    assert silent.headers["Location"].startswith("https://second.example.id/callback?")
-    second_tokens = browser.redeem(second, query_of(silent.headers["Location"])["code"],
-                                   "https://second.example.id/callback")  # fmt: skip
+    assert browser.sign_ins == 1 and silent.startswith(second_cb + "?")
+    second_tokens = browser.redeem(second, query_of(silent)["code"], second_cb)
 
     jwks = requests.get(f"{live.url}/jwks", timeout=10).json()
     id_claims = pyjwt.decode(first_tokens["id_token"], options={"verify_signature": False})
@@ -222,7 +168,7 @@ def test_sign_in_once_then_single_logout_reaches_every_client(live_server, recei
         assert claims["sid"] == id_claims["sid"] and claims["sub"] == id_claims["sub"]
 
     # The session is over: the next authorization asks to sign in again.
-    again = browser.authorize(first[0], "https://first.example.id/callback")
+    again = browser.get(browser.authorize_url(first[0], first_cb))
     assert urlsplit(again.headers["Location"]).path == "/login"
     # Its tokens went with it, but the offline_access grant of the second client stays.
     assert _refresh(live.url, second, second_tokens["refresh_token"]).status_code == 200
@@ -249,10 +195,9 @@ def test_a_slow_or_failing_client_is_retried_and_never_blocks_sign_out(live_serv
     member = live.create_member()
     slow, quick = receivers(hold=True), receivers()
     slow_rp, quick_rp = _rp(live, "slow", slow), _rp(live, "quick", quick)
-    browser = Browser(live.url)
-    response = browser.authorize(slow_rp[0], "https://slow.example.id/callback")
-    browser.sign_in(response.headers["Location"], member["email"], member["password"])
-    browser.authorize(quick_rp[0], "https://quick.example.id/callback")
+    browser = MemberBrowser(live.url, member)
+    browser.callback_for(browser.authorize_url(slow_rp[0], "https://slow.example.id/callback"))
+    browser.callback_for(browser.authorize_url(quick_rp[0], "https://quick.example.id/callback"))
 
     page = browser.session.get(f"{live.url}/account", timeout=10)
     signed_out = browser.session.post(
