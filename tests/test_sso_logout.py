@@ -464,3 +464,32 @@ def test_access_log_leaves_out_query_strings_and_referrers():
     # %(r)s is the request line with its query, %(q)s the query, %(f)s the referrer: an
     # id_token_hint or an authorization code would end up in the log.
     assert "%(r)s" not in log_format and "%(q)s" not in log_format and "%(f)s" not in log_format
+
+
+def test_a_redirecting_logout_endpoint_counts_as_a_failure():
+    from idp.oidc.backchannel import post_logout_token
+
+    hits: list[str] = []
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            hits.append(self.path)
+            self.send_response(307)
+            self.send_header("Location", "/elsewhere")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/logout"
+        assert post_logout_token(url, "token", timeout=5) == "HTTP 307"
+        assert hits == ["/logout"]  # the redirect was not followed
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

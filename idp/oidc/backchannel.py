@@ -22,6 +22,7 @@ from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..models import Client, LogoutDelivery, SessionClient, SsoSession
 from ..models.oauth import find_client
+from .outbound import no_redirects
 
 log = logging.getLogger("idp.logout")
 
@@ -70,15 +71,6 @@ def logout_token(delivery: LogoutDelivery, client: Client) -> str:
     return keystore().sign(claims, alg=alg, typ=LOGOUT_TOKEN_TYP)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # §2.5: the RP answers the POST itself; a redirect is a failure, not an instruction.
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def post_logout_token(uri: str, token: str, timeout: float) -> str | None:
     """POST the token; None on a 2xx answer, else what went wrong (for the log)."""
     request = urllib.request.Request(  # noqa: S310 - uri is a registered http(s) URL
@@ -88,7 +80,7 @@ def post_logout_token(uri: str, token: str, timeout: float) -> str | None:
         method="POST",
     )
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with no_redirects.open(request, timeout=timeout) as response:
             return None if 200 <= response.status < 300 else f"HTTP {response.status}"
     except urllib.error.HTTPError as error:
         return f"HTTP {error.code}"

@@ -32,6 +32,7 @@ from ..extensions import issuer
 from ..hashing import secret_digest
 from ..models import Client
 from ..models.registration import spend_assertion
+from .outbound import no_redirects
 
 TOKEN_ENDPOINT_AUTH_METHODS = [
     "client_secret_basic",
@@ -104,18 +105,12 @@ def check_jwks_uri_target(uri: str) -> None:
         raise JwksError("jwks_uri must use https (http only on loopback)")
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is answered as an error: the registered URL is the source
-
-
 def fetch_jwks(uri: str) -> KeySet:
     """GET a client's jwks_uri: short timeout, no redirects, size cap."""
     check_jwks_uri_target(uri)
-    opener = urllib.request.build_opener(_NoRedirects)
     fetch = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
     try:
-        with opener.open(fetch, timeout=JWKS_FETCH_TIMEOUT) as response:
+        with no_redirects.open(fetch, timeout=JWKS_FETCH_TIMEOUT) as response:
             body = response.read(JWKS_MAX_BYTES + 1)
     except (urllib.error.URLError, OSError, ValueError) as error:
         raise JwksError("the jwks_uri could not be fetched") from error
