@@ -83,15 +83,15 @@ def jwt_client(actions, keys, member) -> str:
 
 def redeem_with_assertion(actions, client_id: str, assertion: str, **extra):
     code, verifier, _ = actions.get_code(client_id)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_assertion_type": ASSERTION_TYPE,
-        "client_assertion": assertion,
-    } | extra
-    return actions.client.post("/token", data=form)
+    return actions.redeem(
+        client_id,
+        None,  # no secret: client_id in the body, and the assertion authenticates
+        code,
+        verifier,
+        client_assertion_type=ASSERTION_TYPE,
+        client_assertion=assertion,
+        **extra,
+    )
 
 
 # -- client secrets and public clients (RFC 6749 §2.3.1, §2.1) ------------------------------
@@ -109,15 +109,8 @@ def test_client_secret_post(actions, member):
         first_party=True, token_endpoint_auth_method="client_secret_post"
     )
     code, verifier, _ = actions.get_code(client_id)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_id": client_id,
-        "client_secret": secret,
-    }
-    response = actions.client.post("/token", data=form)  # no Authorization header
+    # secret None: client_id in the body, no Authorization header
+    response = actions.redeem(client_id, None, code, verifier, client_secret=secret)
     assert response.status_code == 200 and "id_token" in response.get_json()
 
 
