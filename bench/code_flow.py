@@ -1,4 +1,4 @@
-"""Benchmark: authorization code flow throughput in-process (authorize, token, userinfo).
+"""Benchmark: token lifecycle in-process (authorize, token, userinfo, refresh, introspect).
 
 Run: .venv/bin/python bench/code_flow.py [--flows N] [--database-url URL]
 Prints median and p95 milliseconds per step. Uses the production argon2 defaults only for the
@@ -49,12 +49,17 @@ def main() -> None:
     app = create_app(settings)
     actions = Actions(app, app.test_client())
     actions.create_member()
-    client_id, secret = actions.create_client(first_party=True)
+    client_id, secret = actions.create_client(
+        first_party=True,
+        scope="openid profile email membership offline_access",
+        grant_types=["authorization_code", "refresh_token"],
+    )
     actions.sign_in("siti@example.id")
 
-    timings: dict[str, list[float]] = {"authorize": [], "token": [], "userinfo": []}
+    steps = ("authorize", "token", "userinfo", "refresh", "introspect")
+    timings: dict[str, list[float]] = {step: [] for step in steps}
     for _ in range(args.flows):
-        params, verifier = actions.authorize_params(client_id)
+        params, verifier = actions.authorize_params(client_id, scope="openid offline_access")
         start = time.perf_counter()
         response = actions.authorize(params)
         timings["authorize"].append(time.perf_counter() - start)
@@ -69,6 +74,18 @@ def main() -> None:
             "/userinfo", headers={"Authorization": f"Bearer {token['access_token']}"}
         )
         timings["userinfo"].append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        form = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+        refreshed = actions.client.post("/token", data=form, auth=(client_id, secret)).get_json()
+        timings["refresh"].append(time.perf_counter() - start)
+
+        start = time.perf_counter()
+        form = {"token": refreshed["access_token"]}
+        assert actions.client.post("/introspect", data=form, auth=(client_id, secret)).json[
+            "active"
+        ]
+        timings["introspect"].append(time.perf_counter() - start)
 
     print(f"{args.flows} code flows on {url.split(':')[0]}")
     for step, samples in timings.items():
