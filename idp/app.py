@@ -7,12 +7,11 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, i18n, security
-from .auth.sessions import write_cookie
+from . import db, i18n, security, sso
 from .clock import Clock
 from .config import Settings, load_settings
 from .keyring import KeyRing
-from .oidc import backchannel, server
+from .oidc import backchannel, errors, logout, registration, server
 
 
 def _quiet_library_logs() -> None:
@@ -52,20 +51,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     db.init_app(app)
     security.init_app(app)  # its checks run before anything reads the request body
     i18n.init_app(app)
+    sso.init_app(app)
     server.init_app(app)
+    errors.init_app(app)
     backchannel.init_app(app)
-    app.after_request(write_cookie)
 
-    from .account.routes import bp as account_bp
-    from .auth.routes import bp as auth_bp
-    from .oidc.logout import bp as logout_bp
-    from .oidc.registration import bp as registration_bp
+    from .account import routes as account
+    from .auth import routes as auth
     from .oidc.routes import bp as oidc_bp
 
     app.register_blueprint(oidc_bp)
-    app.register_blueprint(logout_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(account_bp)
-    app.register_blueprint(registration_bp)
+    logout.init_app(app)
+    registration.init_app(app)
+    auth.init_app(app)  # the sign-in screens, registered for the protocol's prompts
+    account.init_app(app)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

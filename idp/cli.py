@@ -458,10 +458,10 @@ def users_unlock(ctx: click.Context, identifier: str, as_json: bool) -> None:
 @click.pass_context
 def users_signout(ctx: click.Context, identifier: str, as_json: bool) -> None:
     """End every session and grant of a member (offline ones too) and tell their clients."""
-    from .auth.sessions import end_member_sessions
     from .db import db
     from .models.identity import find_by_identifier
     from .oidc.backchannel import deliver_due
+    from .sso import end_member_sessions
 
     with _app_context(ctx):
         member = find_by_identifier(identifier)

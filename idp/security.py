@@ -62,7 +62,7 @@ def json_error(error: str, description: str, status: int):
     return response
 
 
-def _is_protocol_request() -> bool:
+def is_protocol_request() -> bool:
     return request.path.startswith(PROTOCOL_PATHS)
 
 
@@ -165,7 +165,7 @@ def security_headers(response):
 def handle_http_error(error: HTTPException):
     """Every HTTP error gets a clear answer: OAuth JSON on protocol paths, a page elsewhere."""
     status = error.code or 500
-    if _is_protocol_request():
+    if is_protocol_request():
         code = "invalid_request" if status < 500 else "server_error"
         response = json_error(code, error.description or error.name, status)
     else:

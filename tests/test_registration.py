@@ -157,11 +157,11 @@ BAD_METADATA = {
         METADATA_ERROR,
         "token_endpoint_auth_method",
     ),
-    "code-without-response-type": ({"response_types": []}, METADATA_ERROR, '"code"'),
+    "code-without-response-type": ({"response_types": []}, METADATA_ERROR, "'code'"),
     "response-type-without-code-grant": (
         {"grant_types": ["client_credentials"], "response_types": ["code"]},
         METADATA_ERROR,
-        '"code"',
+        "'code'",
     ),
     "implicit": ({"response_types": ["code", "token"]}, METADATA_ERROR, "response_types"),
     "unknown-grant": ({"grant_types": ["password"]}, METADATA_ERROR, "grant_types"),

@@ -21,9 +21,9 @@ from ..auth.policy import password_problem
 from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
-from ..mail import DeliveryError, send_template
 from ..members import EMAIL_PATTERN, nik_digest, nik_problem, normalize_email
 from ..models import Member
+from ..notifications import send_mail_quietly as send_quietly
 from .links import issue_link
 
 
@@ -112,13 +112,3 @@ def activate(form: ActivationForm, born: date, locale: str) -> bool | Lock:
     db.session.commit()
     send_quietly(email, "verify_email", locale, name=member.name, link=link)
     return True
-
-
-def send_quietly(to: str, template: str, locale: str, **context) -> None:
-    """Send a mail; a failed delivery is audited, never a server error."""
-    try:
-        send_template(to, template, locale, **context)
-    except DeliveryError:
-        # Logged by the backend; the member can ask for the link again from the sign-in page.
-        audit.record("mail_failed", detail={"template": template})
-        db.session.commit()

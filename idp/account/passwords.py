@@ -11,7 +11,6 @@ from .. import audit
 from ..auth import lockout
 from ..auth.passwords import hash_password
 from ..auth.policy import password_problem
-from ..auth.sessions import end_member_sessions
 from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
@@ -19,7 +18,8 @@ from ..extensions import settings
 from ..models import Member, SsoSession
 from ..models.account import revoke_unused
 from ..models.identity import find_by_identifier
-from .activation import send_quietly
+from ..notifications import send_mail_quietly as send_quietly
+from ..sso import end_member_sessions
 from .links import issue_link
 
 

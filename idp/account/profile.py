@@ -16,8 +16,8 @@ from ..db import db
 from ..mail import DeliveryError
 from ..members import EMAIL_PATTERN, MemberError, normalize_email, normalize_phone
 from ..models import ActionToken, Member
+from ..notifications import send_mail_quietly as send_quietly
 from ..sms import send_sms
-from .activation import send_quietly
 from .links import issue_link
 
 ADDRESS_FIELDS = ("street_address", "locality", "region", "postal_code")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -13,29 +12,18 @@ from .. import audit
 from ..auth import lockout
 from ..auth.lockout import Lock
 from ..auth.passwords import verify_password
-from ..auth.sessions import current_session
 from ..clock import utcnow
 from ..db import db
 from ..members import normalize_email
+from ..notifications import send_mail_quietly
+from ..oidc import interaction
 from ..security import safe_next
-from . import activation, passwords
+from ..sso import current_session
+from . import activation, passwords, sessions, two_factor  # noqa: F401 (their routes)
 from . import profile as changes
 from .activation import ActivationForm
+from .blueprint import bp, login_required, recent_auth_required
 from .links import issue_link, last_issued, peek_link, redeem_link
-
-bp = Blueprint("account", __name__, url_prefix="/account")
-
-
-def login_required(view):
-    """View decorator that sends anonymous visitors to the sign-in page."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_session() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.route("")
@@ -104,9 +92,7 @@ def verification_needed():
             ), 429
         link = issue_link(member, "verify_email", "account.verify_email", target=member.email)
         db.session.commit()
-        activation.send_quietly(
-            member.email, "verify_email", member.locale, name=member.name, link=link
-        )
+        send_mail_quietly(member.email, "verify_email", member.locale, name=member.name, link=link)
         sent = True
     return render_template("account/verify_needed.html", member=member, next=next_url, sent=sent)
 
@@ -170,9 +156,7 @@ def change_password():
 @login_required
 def security():
     """Two-factor sign-in and the security log (sign-ins, failures, locks, changes)."""
-    from .two_factor import security_page
-
-    return security_page()
+    return two_factor.security_page()
 
 
 def _check_password_again(member, password: str) -> bool | Lock:
@@ -184,24 +168,6 @@ def _check_password_again(member, password: str) -> bool | Lock:
     if verify_password(member.password_hash, password[:1024]):
         return True
     return lockout.register_failure(identifier, member) or False
-
-
-RECENT_AUTH = timedelta(minutes=10)
-
-
-def recent_auth_required(view):
-    """Sensitive changes need a password entered in the last 10 minutes."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        sso = current_session()
-        if sso is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        if utcnow() - sso.auth_time > RECENT_AUTH:
-            return redirect(url_for("account.confirm_password", next=request.full_path))
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
@@ -298,4 +264,11 @@ def confirm_email(token: str):
     return render_template("account/verified.html")
 
 
-from . import sessions, two_factor  # noqa: E402, F401  (register /account/security/..., /sessions)
+def verify_email_screen(pending: interaction.Interaction):
+    """The protocol's `verify_email` prompt: ask for the email link before going on."""
+    return redirect(url_for("account.verification_needed", next=pending.resume_url))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    interaction.register_screen(app, "verify_email", verify_email_screen)

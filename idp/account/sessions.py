@@ -10,10 +10,10 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from sqlalchemy import select
 
-from ..auth.sessions import current_session, end_member_sessions, end_sessions, member_sessions
 from ..db import db
 from ..models import Client, SessionClient
-from .routes import bp, login_required
+from ..sso import current_session, end_member_sessions, end_sessions, member_sessions
+from .blueprint import bp, login_required
 from .security_log import browser_name
 
 

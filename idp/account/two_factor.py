@@ -1,50 +1,42 @@
-"""Two-factor management on /account/security: enrol, remove, recovery codes (issue 5).
+"""Two-factor management on /account/security: add, remove, recovery codes (issue 5).
 
 Every change needs recent authentication (the password within 10 minutes) and, once the
 member has a factor, a valid code from one of them; every change is audited and emailed.
+The routes are generic over the factor registry (`auth/factors`).
 """
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import audit
+from .. import audit, notifications
 from ..auth import mfa
+from ..auth.factors import FACTORS, SecondFactorError, enrolled
 from ..auth.lockout import Lock
-from ..auth.sessions import current_session
+from ..auth.routes import send_challenge
 from ..codes import CodeError, code_problem
 from ..db import db
 from ..mail import DeliveryError
 from ..security import safe_next
+from ..sso import current_session
 from . import security_log
-from .routes import bp, recent_auth_required
-
-
-def _kind_label(kind: str) -> str:
-    labels = {
-        "totp": _("Authenticator app"),
-        "email": _("Code by email"),
-        "sms": _("Code by SMS"),
-    }
-    return labels[kind]
+from .blueprint import bp, recent_auth_required
 
 
 def security_page(errors: dict | None = None, status: int = 200, **context):
     member = current_session().member
     if "next" in request.args:
         session["after_enrol"] = safe_next(request.args["next"])
-    factors = mfa.factors(member)
     page = render_template(
         "account/security.html",
+        member=member,
         events=security_log.member_events(member.id),
         mfa_enabled=mfa.enabled(),
-        factors=factors,
-        methods=mfa.methods(member),
-        addable=[k for k in mfa.KINDS if k not in {f.kind for f in factors}],
-        targets={k: mfa.code_target(member, k) for k in mfa.CODE_FACTORS},
+        factors=enrolled(member),
+        methods=[mfa.method(kind) for kind in mfa.methods(member)],
+        addable=[f for f in FACTORS if f.can_enrol(member)],
         recovery_left=mfa.recovery_codes_left(member),
-        label=_kind_label,
         enrol=request.args.get("enrol") == "1",
         errors=errors or {},
         **context,
@@ -54,7 +46,7 @@ def security_page(errors: dict | None = None, status: int = 200, **context):
 
 def _proof(member) -> str | None:
     """Check the code from an existing factor; the problem to show, or None when proven."""
-    if not mfa.factors(member):
+    if not enrolled(member):
         return None
     method = request.form.get("method", "")
     code = request.form.get("code", "")[:64]
@@ -67,28 +59,29 @@ def _proof(member) -> str | None:
 
 
 CHANGES = {
-    "added": lambda kind: _("%(method)s was added to your two-factor sign-in.",
-                            method=_kind_label(kind)),
-    "removed": lambda kind: _("%(method)s was removed from your two-factor sign-in.",
-                              method=_kind_label(kind)),
-    "recovery": lambda kind: _("New recovery codes were made; the old ones no longer work."),
+    "added": lambda factor: _("%(method)s was added to your two-factor sign-in.",
+                              method=factor.label),
+    "removed": lambda factor: _("%(method)s was removed from your two-factor sign-in.",
+                                method=factor.label),
+    "recovery": lambda factor: _("New recovery codes were made; the old ones no longer work."),
 }  # fmt: skip
 
 
-def _changed(member, change: str, kind: str = "") -> None:
+def _changed(member, change: str, factor=None) -> None:
     """Audit and commit a factor change, then email the member (in their language)."""
+    kind = factor.kind if factor else ""
     audit.record(
         "second_factor_changed", member_id=member.id, detail={"change": change, "kind": kind}
     )
     db.session.commit()
-    mfa.send_notice(member, lambda: CHANGES[change](kind))
+    notifications.notify(member, lambda: CHANGES[change](factor))
 
 
-def _finish_enrolment(member, kind: str):
-    """After a factor is confirmed: first one gets recovery codes, shown once."""
+def _finish_enrolment(member, factor):
+    """After a factor is confirmed: the first one gets recovery codes, shown once."""
     first = mfa.recovery_codes_left(member) == 0
     codes = mfa.new_recovery_codes(member) if first else None
-    _changed(member, "added", kind)
+    _changed(member, "added", factor)
     if codes:
         return render_template("account/recovery_codes.html", codes=codes, next=_after_enrol())
     return redirect(_after_enrol())
@@ -101,78 +94,69 @@ def _after_enrol() -> str:
 @bp.route("/security/send-code", methods=["POST"])
 @recent_auth_required
 def security_send_code():
-    """Send an email or SMS code to prove an existing factor before a change."""
+    """Send a code by message to prove an existing factor before a change."""
     member = current_session().member
     method = request.form.get("method", "")
-    if method not in mfa.CODE_FACTORS or method not in mfa.methods(member):
+    factor = mfa.method(method)
+    if factor is None or not factor.sends_code or method not in mfa.methods(member):
         return security_page({"code": _("Choose a method that sends a code.")}, 400)
-    try:
-        mfa.send_code(member, method, f"mfa_manage_{method}")
-    except CodeError as error:
-        return security_page({"code": code_problem(error)}, 400)
-    except DeliveryError:
-        return security_page({"code": _("We could not send the code. Please try again.")}, 400)
+    outcome = send_challenge(member, method, "mfa_manage")
+    if outcome["errors"]:
+        return security_page(outcome["errors"], 400)
     return security_page(sent=method)
 
 
-@bp.route("/security/totp", methods=["POST"])
+@bp.route("/security/add", methods=["POST"])
+@bp.route("/security/<kind>", methods=["POST"])
 @recent_auth_required
-def security_totp():
-    """Enrol an authenticator app: start (QR code and secret), then confirm with a code."""
+def security_add(kind: str | None = None):
+    """Add a factor of any registered kind: start (after proof), then confirm with a code."""
     member = current_session().member
+    factor = mfa.method(kind or request.form.get("kind", ""))
+    if factor is None and kind is not None:
+        abort(404)
     if not mfa.enabled():
         return security_page({"form": _("Two-factor sign-in is turned off.")}, 400)
     if request.form.get("action") == "confirm":
-        enrolment = mfa.pending_totp(member)
-        if enrolment is None:
-            return security_page({"form": _("Start again: the set-up has expired.")}, 400)
-        if mfa.confirm_totp(member, request.form.get("code", "")[:64]):
-            return _finish_enrolment(member, "totp")
-        errors = {"code": _("The code is not correct. Check the time on your phone.")}
-        return render_template("account/totp_enrol.html", enrolment=enrolment, errors=errors), 400
-    if problem := _proof(member):
-        return security_page({"code": problem}, 400)
-    enrolment = mfa.start_totp(member)
-    db.session.commit()
-    return render_template("account/totp_enrol.html", enrolment=enrolment, errors={})
-
-
-@bp.route("/security/add", methods=["POST"])
-@recent_auth_required
-def security_add_code_factor():
-    """Enrol email or SMS codes: send a code to the confirmed address, then confirm it."""
-    member = current_session().member
-    kind = request.form.get("kind", "")
-    if not mfa.enabled() or kind not in mfa.CODE_FACTORS or mfa.code_target(member, kind) is None:
+        return _confirm(member, factor)
+    if factor is None or not factor.can_enrol(member):
         return security_page({"form": _("This method is not available for your account.")}, 400)
-    if request.form.get("action") == "confirm":
-        if mfa.confirm_code_factor(member, kind, request.form.get("code", "")[:64]):
-            return _finish_enrolment(member, kind)
-        db.session.rollback()
-        errors = {"code": _("The code is not correct.")}
-        return render_template("account/code_enrol.html", kind=kind, errors=errors), 400
     if problem := _proof(member):
         return security_page({"code": problem}, 400)
     try:
-        mfa.send_code(member, kind, f"mfa_enrol_{kind}")
+        context = factor.start_enrolment(member)
     except CodeError as error:
         return security_page({"form": code_problem(error)}, 400)
     except DeliveryError:
         return security_page({"form": _("We could not send the code. Please try again.")}, 400)
-    return render_template("account/code_enrol.html", kind=kind, errors={})
+    except SecondFactorError as error:
+        return security_page({"form": error.message}, 400)
+    db.session.commit()
+    return render_template(factor.enrol_template, kind=factor.kind, errors={}, **context)
+
+
+def _confirm(member, factor):
+    context = factor.pending_enrolment(member) if factor and factor.enrol_template else None
+    if context is None:
+        return security_page({"form": _("Start again: the set-up has expired.")}, 400)
+    if factor.confirm_enrolment(member, request.form.get("code", "")[:64]):
+        return _finish_enrolment(member, factor)
+    db.session.rollback()
+    errors = {"code": str(factor.wrong_enrolment_code or _("The code is not correct."))}
+    return render_template(factor.enrol_template, kind=factor.kind, errors=errors, **context), 400
 
 
 @bp.route("/security/remove", methods=["POST"])
 @recent_auth_required
 def security_remove():
     member = current_session().member
-    kind = request.form.get("kind", "")
-    if kind not in {f.kind for f in mfa.factors(member)}:
+    factor = next((f for f in enrolled(member) if f.kind == request.form.get("kind")), None)
+    if factor is None:
         return security_page({"form": _("Choose a method to remove.")}, 400)
     if problem := _proof(member):
         return security_page({"code": problem}, 400)
-    mfa.remove_factor(member, kind)
-    _changed(member, "removed", kind)
+    mfa.remove_factor(member, factor.kind)
+    _changed(member, "removed", factor)
     return redirect(url_for("account.security"))
 
 
@@ -181,7 +165,7 @@ def security_remove():
 def security_recovery():
     """New recovery codes (the old ones stop working), shown once."""
     member = current_session().member
-    if not mfa.factors(member):
+    if not enrolled(member):
         return security_page({"form": _("Set up two-factor sign-in first.")}, 400)
     if problem := _proof(member):
         return security_page({"code": problem}, 400)

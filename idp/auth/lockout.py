@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import make_response, render_template, request
-from flask_babel import force_locale, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, select, update
 
-from .. import audit
+from .. import audit, notifications
 from ..audit import client_ip
 from ..clock import utcnow
 from ..db import db, upsert
@@ -144,19 +144,14 @@ def _identity(member: Member | None, normalized_identifier: str) -> dict:
 
 
 def _send_lock_notice(member: Member, lock: Lock) -> None:
-    from ..account.activation import send_quietly  # account builds on auth, not the reverse
-
-    with force_locale(member.locale):  # the member's language, not this request's
-        notice = _(
+    notifications.notify(
+        member,
+        lambda: _(
             "Someone entered a wrong password for your account too many times, so sign-in is "
             "locked until %(until)s. If it was you, wait or reset your password to unlock it now.",
             until=format_datetime(lock.until, "short"),
-        )
-    reset_url = f"{settings().server.issuer}/account/reset"
-    send_quietly(
-        member.email, "security_notice", member.locale, name=member.name, notice=notice,
-        reset_url=reset_url,
-    )  # fmt: skip
+        ),
+    )
 
 
 def clear(normalized_identifier: str) -> None:

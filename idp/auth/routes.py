@@ -5,25 +5,22 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import audit
+from .. import audit, notifications
 from ..clock import utcnow
 from ..codes import CodeError, code_problem
 from ..db import db
 from ..mail import DeliveryError
 from ..models import Member
-from ..models.oauth import remember_consent
-from ..oidc import authorization as authz
-from ..oidc.routes import authorization_error_page
+from ..oidc import interaction
 from ..oidc.scopes import describe_scopes
-from ..oidc.server import authorization_server
 from ..security import safe_next
+from ..sso import current_session, end_sessions, start_session
 from . import lockout, mfa
+from .factors import SecondFactorError
 from .lockout import Lock
-from .sessions import current_session, end_sessions, start_session
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
 
 bp = Blueprint("auth", __name__)
@@ -87,12 +84,16 @@ def second_factor():
     method = request.values.get("method", "")
     method = method if method in available else available[0]
     page = functools.partial(
-        render_template, "auth/second_factor.html", method=method, available=available
+        render_template,
+        "auth/second_factor.html",
+        method=method,
+        factor=mfa.method(method),
+        available=[mfa.method(kind) for kind in available],
     )
     if request.method == "GET":
         return page(errors={})
     if request.form.get("action") == "send":
-        return page(**_send_code(member, method, "mfa_signin"))
+        return page(**send_challenge(member, method, "mfa_signin"))
     code = request.form.get("code", "")[:64]
     if not code.strip():
         return page(errors={"code": _("Enter the code.")}), 400
@@ -109,20 +110,23 @@ def second_factor():
         member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"]
     )
     if notice is not None:
-        mfa.send_notice(member, notice)
+        notifications.notify(member, notice)
     return response
 
 
-def _send_code(member, method: str, purpose: str) -> dict:
-    """Send an email or SMS code; the page context saying what happened."""
-    if method not in mfa.CODE_FACTORS:
+def send_challenge(member, method: str, purpose: str) -> dict:
+    """Send a code for kinds that send one; the page context saying what happened."""
+    factor = mfa.method(method)
+    if factor is None or not factor.sends_code:
         return {"errors": {}}
     try:
-        mfa.send_code(member, method, f"{purpose}_{method}")
+        factor.challenge(member, purpose)
     except CodeError as error:
         return {"errors": {"code": code_problem(error)}}
     except DeliveryError:
         return {"errors": {"code": _("We could not send the code. Please try again.")}}
+    except SecondFactorError as error:
+        return {"errors": {"code": error.message}}
     return {"errors": {}, "sent": True}
 
 
@@ -131,9 +135,7 @@ def complete_sign_in(member, identifier: str, *, acr: str, amr: list[str], next_
     sso = start_session(member, acr=acr, amr=amr)
     lockout.clear(normalize_identifier(identifier))
     audit.record("signin", member_id=member.id, detail={"acr": acr})
-    pending = session.pop("reauth_pending", None)
-    if pending:
-        session["reauth"] = {"key": pending, "sid": sso.sid}
+    interaction.login_finished(sso.sid)
     db.session.commit()
     return redirect(next_url)
 
@@ -147,46 +149,47 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def _pending_consent():
-    """The authorization request behind the consent screen, or the response that ends it."""
-    sso = current_session()
-    try:
-        pending = authz.validate_request(sso.member if sso else None)
-    except authz.AuthorizationPageError as error:
-        return None, authorization_error_page(error.error, error.description)
-    except OAuth2Error as error:
-        if not error.redirect_uri:
-            return None, authorization_error_page(error.error, error.description or "")
-        return None, authorization_server().handle_error_response(None, error)
-    if authz.login_reason(pending, sso):
-        return None, redirect(url_for("oidc.authorize") + "?" + pending.query_string)
-    return pending, None
-
-
 @bp.route("/consent", methods=["GET", "POST"])
 def consent():
-    pending, response = _pending_consent()
-    if response is not None:
-        return response
-    member = current_session().member
+    pending = interaction.details()
+    if pending.prompt is not None and pending.prompt.name != "consent":
+        return redirect(pending.resume_url)  # something comes first (sign-in, step-up)
+    page = functools.partial(
+        render_template,
+        "auth/consent.html",
+        client=pending.request.client,
+        scopes=describe_scopes(pending.request.scope),
+        action=url_for("auth.consent") + "?" + pending.request.query_string,
+    )
     if request.method == "GET":
-        return render_template(
-            "auth/consent.html",
-            client=pending.client,
-            scopes=describe_scopes(pending.scope),
-            action=url_for("auth.consent") + "?" + pending.query_string,
-        )
+        return page()
     decision = request.form.get("decision")
     if decision not in ("allow", "deny"):
-        return render_template(
-            "auth/consent.html",
-            client=pending.client,
-            scopes=describe_scopes(pending.scope),
-            action=url_for("auth.consent") + "?" + pending.query_string,
-            error=_("Choose Allow or Deny."),
-        ), 400
-    if decision == "deny":
-        return authz.finish(pending, None)
-    remember_consent(member.id, pending.client.client_id, pending.scope, utcnow())
-    db.session.commit()
-    return authz.finish(pending, member)
+        return page(error=_("Choose Allow or Deny.")), 400
+    return interaction.finish(pending, granted=decision == "allow", consent=True)
+
+
+# -- The screens the protocol hands the browser to, one per prompt (oidc/prompts.py) -------
+
+
+def login_screen(pending: interaction.Interaction):
+    return redirect(url_for("auth.login", next=pending.resume_url, login_hint=pending.login_hint))
+
+
+def second_factor_screen(pending: interaction.Interaction):
+    """Step-up: the second step with a factor the member has, or enrolment of a first one."""
+    member = pending.session.member
+    if mfa.methods(member):
+        return mfa.begin_second_step(member, member.membership_number, pending.resume_url)
+    return redirect(url_for("account.security", enrol=1, next=pending.resume_url))
+
+
+def consent_screen(pending: interaction.Interaction):
+    return redirect(url_for("auth.consent") + "?" + pending.request.query_string)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    interaction.register_screen(app, "login", login_screen)
+    interaction.register_screen(app, "mfa", second_factor_screen)
+    interaction.register_screen(app, "consent", consent_screen)

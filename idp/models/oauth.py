@@ -48,6 +48,11 @@ class Client(db.Model):
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == "none"
 
+    @property
+    def client_metadata(self) -> dict:
+        """The RFC 7591 metadata Authlib's endpoints read (userinfo responses are plain JSON)."""
+        return {"post_logout_redirect_uris": self.post_logout_redirect_uris or []}
+
     def get_client_id(self) -> str:
         return self.client_id
 
@@ -177,6 +182,16 @@ class Token(db.Model):
 
     def check_client(self, client: Client) -> bool:
         return self.client_id == client.client_id
+
+    # Authlib's TokenMixin, as the userinfo endpoint reads it.
+    def get_client(self) -> Client | None:
+        return find_client(self.client_id)
+
+    def get_user(self) -> Member | None:
+        return self.member
+
+    def get_scope(self) -> str:
+        return self.scope
 
 
 def find_token(jti: str) -> Token | None:

@@ -1,7 +1,7 @@
-"""The authorization request: ordered checks, the interaction it needs, and its answer.
+"""The authorization request: an ordered list of small checks, then the pending request.
 
-OIDC Core 1.0 §3.1.2; RFC 6749 §4.1. Screens (sign-in, consent) live in `auth/`: they read
-the pending request through `validate_request` and end it through `finish`.
+OIDC Core 1.0 §3.1.2; RFC 6749 §4.1. What the member must do next is `prompts.py`; how
+screens read and finish the request is `interaction.py`.
 """
 
 from __future__ import annotations
@@ -10,38 +10,22 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError
-from authlib.oidc.core.errors import (
-    ConsentRequiredError,
-    InteractionRequiredError,
-    LoginRequiredError,
-)
-from flask import request, session
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from flask import request
 from werkzeug.datastructures import MultiDict
 
-from ..auth import mfa
-from ..clock import utcnow
-from ..extensions import issuer, keystore, settings
+from ..extensions import issuer, keystore
 from ..keys import InvalidSignature
-from ..models import Client, Member, SsoSession
-from ..models.oauth import find_client, granted_scopes, scope_list
+from ..models import Client, Member
+from ..models.oauth import find_client
+from .errors import repeated_parameter_error
 from .server import authorization_server
 
 INTERACTION_FIELDS = ("csrf_token", "decision")
 SUPPORTED_PROMPTS = {"none", "login", "consent", "select_account"}
-
-
-class AuthorizationPageError(Exception):
-    """An error shown at the identity provider: the redirect URI is not trusted (yet)."""
-
-    def __init__(self, error: str, description: str) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
 
 
 class UnsupportedParameterError(OAuth2Error):
@@ -63,23 +47,22 @@ def request_parameters() -> MultiDict:
 
 
 def check_client(params: MultiDict) -> Client:
+    # Raised without a redirect_uri, so they are answered with a page (errors.py).
     ids = params.getlist("client_id")
     if len(ids) != 1 or not ids[0]:
-        raise AuthorizationPageError("invalid_request", "client_id must be given exactly once.")
+        raise InvalidRequestError("client_id must be given exactly once.")
     client = find_client(ids[0])
     if client is None:
-        raise AuthorizationPageError("invalid_client", "The application is not registered.")
+        raise InvalidClientError("The application is not registered.")
     return client
 
 
 def check_redirect_uri(params: MultiDict, client: Client) -> str:
     uris = params.getlist("redirect_uri")
     if len(uris) != 1 or not uris[0]:
-        raise AuthorizationPageError("invalid_request", "redirect_uri must be given exactly once.")
+        raise InvalidRequestError("redirect_uri must be given exactly once.")
     if not client.check_redirect_uri(uris[0]):
-        raise AuthorizationPageError(
-            "invalid_request", "The redirect_uri is not registered for this application."
-        )
+        raise InvalidRequestError("The redirect_uri is not registered for this application.")
     return uris[0]
 
 
@@ -90,7 +73,7 @@ def check_no_repeated_parameters(params: MultiDict) -> None:
     # RFC 6749 §3.1: parameters MUST NOT be included more than once.
     for name in params:
         if len(params.getlist(name)) > 1:
-            raise InvalidRequestError(f"Parameter '{name}' is repeated.")
+            raise repeated_parameter_error(name)
 
 
 def check_response_type_present(params: MultiDict) -> None:
@@ -159,21 +142,6 @@ def requested_claims(params: MultiDict) -> dict:
     return value
 
 
-def mfa_demanded(pending: PendingAuthorization) -> bool:
-    """Whether this request needs a second factor: policy, client, acr_values or claims."""
-    if not mfa.enabled():
-        return False
-    if settings().mfa.policy == "required" or pending.client.require_mfa:
-        return True
-    if "mfa" in pending.params.get("acr_values", "").split():
-        return True
-    acr = (requested_claims(pending.params).get("id_token") or {}).get("acr")
-    if isinstance(acr, dict) and acr.get("essential") is True:
-        values = acr.get("values") if isinstance(acr.get("values"), list) else [acr.get("value")]
-        return "mfa" in values
-    return False
-
-
 def id_token_hint_subject(params: MultiDict) -> str | None:
     """The sub of an ID token we issued (expired ones too: only the signature matters)."""
     try:
@@ -207,7 +175,7 @@ class PendingAuthorization:
 
 
 def validate_request(member: Member | None) -> PendingAuthorization:
-    """Run every check in order; raise AuthorizationPageError or an OAuth2Error to redirect."""
+    """Run every check in order; raise an OAuth2Error (with a redirect_uri once it is trusted)."""
     params = request_parameters()
     client = check_client(params)
     redirect_uri = check_redirect_uri(params, client)
@@ -221,64 +189,3 @@ def validate_request(member: Member | None) -> PendingAuthorization:
     grant = authorization_server().get_consent_grant(end_user=member)
     prompts = set(params.get("prompt", "").split())
     return PendingAuthorization(grant, client, redirect_uri, params, prompts)
-
-
-# -- What the member must do before a code can be issued --------------------------------------
-
-
-def _reauthenticated_for(pending: PendingAuthorization, sso: SsoSession) -> bool:
-    done = session.get("reauth")
-    return bool(done) and done == {"key": pending.key, "sid": sso.sid}
-
-
-def login_reason(pending: PendingAuthorization, sso: SsoSession | None) -> str | None:
-    """Why the member must (re-)authenticate for this request, or None."""
-    if sso is None:
-        return "no_session"
-    forced = pending.prompts & {"login", "select_account"}
-    max_age = pending.params.get("max_age")
-    if max_age is not None and utcnow() - sso.auth_time > timedelta(seconds=int(max_age)):
-        forced.add("max_age")
-    hinted = pending.params.get("id_token_hint")
-    if hinted and id_token_hint_subject(pending.params) != sso.member.subject:
-        if "none" in pending.prompts:
-            return "hint_mismatch"
-        forced.add("hint_mismatch")
-    if forced and not _reauthenticated_for(pending, sso):
-        return sorted(forced)[0]
-    return None
-
-
-def consent_needed(pending: PendingAuthorization, member: Member) -> bool:
-    if "consent" in pending.prompts:
-        return True
-    if pending.client.first_party:
-        return False
-    return not set(scope_list(pending.scope)) <= granted_scopes(member.id, pending.client.client_id)
-
-
-INTERACTION_ERRORS = {
-    "login": LoginRequiredError,
-    "consent": ConsentRequiredError,
-    "verify_email": InteractionRequiredError,
-    "mfa": InteractionRequiredError,
-}
-
-
-def interaction_error(pending: PendingAuthorization, needed: str) -> OAuth2Error:
-    """OIDC Core §3.1.2.6: prompt=none cannot show a page."""
-    error_cls = INTERACTION_ERRORS[needed]
-    return error_cls(redirect_uri=pending.redirect_uri, state=pending.params.get("state"))
-
-
-def expect_reauthentication(pending: PendingAuthorization) -> None:
-    """Remember which request the next sign-in satisfies (see auth.login)."""
-    session["reauth_pending"] = pending.key
-
-
-def finish(pending: PendingAuthorization, member: Member | None):
-    """Answer the client: a code for the member, or access_denied when member is None."""
-    session.pop("reauth", None)
-    return authorization_server().create_authorization_response(
-        grant=pending.grant, grant_user=member
-    )

@@ -14,9 +14,10 @@ import urllib.request
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from flask import Flask
+from flask import Flask, Response, g
 from sqlalchemy import func, select, update
 
+from .. import sso
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
@@ -33,13 +34,14 @@ IDLE_POLL_SECONDS = 30.0
 
 
 def queue_logouts(sso: SsoSession) -> int:
-    """Add a delivery for every client this session signed into that wants one."""
+    """End-of-session hook: a delivery for every client this session signed into that wants one."""
     now = utcnow()
     clients = db.session.scalars(
         select(Client)
         .join(SessionClient, SessionClient.client_id == Client.client_id)
         .where(SessionClient.session_id == sso.id, Client.backchannel_logout_uri.is_not(None))
     ).all()
+    g.logout_queued = g.get("logout_queued", False) or bool(clients)
     for client in clients:
         db.session.add(
             LogoutDelivery(
@@ -231,9 +233,18 @@ class LogoutDispatcher:
             self._thread.join(timeout=10)
 
 
+def notify_after_commit(response: Response) -> Response:
+    """After-request hook: wake the sender once the view committed its deliveries."""
+    if g.pop("logout_queued", False):
+        dispatcher().notify()
+    return response
+
+
 def init_app(app: Flask) -> None:
     sender = LogoutDispatcher(app)
     app.extensions["idp.logout"] = sender
+    sso.on_session_end(app, queue_logouts)
+    app.after_request(notify_after_commit)
 
     @app.before_request
     def start_sender() -> None:

@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from authlib.oauth2 import OAuth2Error
+
 from ..clock import utcnow
 from ..config import is_loopback
 from ..db import db
@@ -23,12 +25,16 @@ GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 RESPONSE_TYPES = ("code",)
 
 
-class ClientMetadataError(ValueError):
-    """RFC 7591 §3.2.2 error code plus a message naming the field."""
+class ClientMetadataError(OAuth2Error):
+    """RFC 7591 §3.2.2: invalid_redirect_uri or invalid_client_metadata, naming the field."""
 
     def __init__(self, error: str, message: str) -> None:
-        super().__init__(message)
-        self.error = error
+        # RFC 6749 §5.2: error_description is printable ASCII without '"' and '\\'.
+        text = message.replace('"', "'").replace("\\", "/").encode("ascii", "replace").decode()
+        super().__init__(description=text, error=error)
+
+    def __str__(self) -> str:
+        return self.description
 
 
 def check_redirect_uri(

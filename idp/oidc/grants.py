@@ -14,13 +14,13 @@ from authlib.oidc.core import grants as oidc_grants
 from sqlalchemy import exists, select
 
 from .. import audit
-from ..auth.sessions import current_session, remember_session_client
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..hashing import secret_digest
 from ..models import AuthorizationCode
 from ..models.oauth import consume_code, find_code, revoke_tokens_from_code
+from ..sso import remember_session_client
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
 from .refresh import issue_refresh_token, refresh_wanted
 from .tokens import issue_access_token
@@ -51,28 +51,29 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS
 
     def save_authorization_code(self, code, request):
-        sso = current_session()
+        # request.user is the interaction's AuthenticationResult: the code carries exactly it.
+        result = request.user
         now = utcnow()
         data = request.payload.data
         db.session.add(
             AuthorizationCode(
                 code_hash=secret_digest(code),
                 client_id=request.client.client_id,
-                member_id=request.user.id,
+                member_id=result.member.id,
                 redirect_uri=request.payload.redirect_uri,
                 scope=request.scope,
                 nonce=data.get("nonce"),
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method"),
-                sid=sso.sid,
-                auth_time=sso.auth_time,
-                acr=sso.acr,
-                amr=sso.amr,
+                sid=result.sid,
+                auth_time=result.auth_time,
+                acr=result.acr,
+                amr=result.amr,
                 created_at=now,
                 expires_at=now + timedelta(seconds=settings().tokens.code_lifetime),
             )
         )
-        remember_session_client(sso, request.client.client_id)
+        remember_session_client(result.session_id, request.client.client_id)
         db.session.commit()
 
     def query_authorization_code(self, code, client):

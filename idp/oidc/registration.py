@@ -11,9 +11,12 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request
+from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6750 import InvalidTokenError
+from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
+from authlib.oauth2.rfc7592 import ClientConfigurationEndpoint
+from flask import Blueprint, Flask, current_app, request
 from sqlalchemy import delete
-from werkzeug.exceptions import HTTPException
 
 from .. import audit
 from ..clock import utcnow
@@ -23,14 +26,10 @@ from ..hashing import secret_digest, secret_matches
 from ..models import Client, InitialAccessToken
 from ..models.oauth import SECRET_METHODS, find_client
 from ..models.registration import spend_initial_access_token
-from ..security import csrf_exempt, json_error
+from ..security import csrf_exempt
 from .clients import ClientMetadataError, NewClient, register_client, update_client
 
 bp = Blueprint("registration", __name__)
-
-
-class InvalidTokenError(Exception):
-    """RFC 6750 §3.1: the bearer token is missing, unknown, expired or used up."""
 
 
 def mint_initial_access_token(uses: int, lifetime: int, note: str = "") -> str:
@@ -49,10 +48,17 @@ def mint_initial_access_token(uses: int, lifetime: int, note: str = "") -> str:
     return token
 
 
+class RegistrationTokenError(InvalidTokenError):
+    """RFC 6750 §3.1: the bearer token is missing, unknown, expired or used up."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+
+
 def _bearer_token() -> str:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise InvalidTokenError("A bearer token is required.")
+        raise RegistrationTokenError("A bearer token is required.")
     return token.strip()
 
 
@@ -145,106 +151,124 @@ def client_information(client: Client, **credentials: str | None) -> dict:
     return body | {name: value for name, value in credentials.items() if value}
 
 
-def _answer(body: dict, status: int):
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
+class ClientRegistration(ClientRegistrationEndpoint):
+    """RFC 7591 §3 on Authlib's endpoint: gated by an operator's initial access token."""
+
+    def authenticate_token(self, request_):
+        # Spent in the same transaction as the registration: bad metadata does not use it up.
+        if not spend_initial_access_token(secret_digest(_bearer_token()), utcnow()):
+            raise RegistrationTokenError("The initial access token is not valid.")
+        return True
+
+    def extract_client_metadata(self, request_) -> dict:
+        request_.new_client = new_client_from(_metadata_document())
+        return {}  # the answer is the stored client (generate_client_registration_info)
+
+    def generate_client_info(self, request_) -> dict:
+        return {}  # the client's id and secret are made where it is stored (clients.py)
+
+    def save_client(self, client_info, client_metadata, request_) -> Client:
+        client, secret = register_client(request_.new_client)
+        token = secrets.token_urlsafe(32)
+        client.registration_token_hash = secret_digest(token)
+        audit.record("client_registered", client_id=client.client_id)
+        db.session.commit()
+        request_.credentials_issued = {"client_secret": secret, "registration_access_token": token}
+        return client
+
+    def generate_client_registration_info(self, client, request_) -> dict:
+        # Replaces the whole answer: the registered metadata as stored, and the credentials.
+        return client_information(client, **request_.credentials_issued)
 
 
-def _managed_client(client_id: str) -> Client:
-    """RFC 7592 §1: the client whose registration access token is presented."""
-    token = _bearer_token()
-    client = find_client(client_id)
-    # A client registered by an operator has no registration token and is not managed here.
-    if client is None or not secret_matches(token, client.registration_token_hash):
-        raise InvalidTokenError("The registration access token is not valid for this client.")
-    return client
+class _RegistrationToken:
+    """A presented registration access token; it names its client once that is checked."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.client: Client | None = None
+
+    def check_client(self, client: Client) -> bool:
+        return client is self.client
+
+
+class ClientConfiguration(ClientConfigurationEndpoint):
+    """RFC 7592 on Authlib's endpoint: the client's own registration access token manages it.
+
+    Reads never return or rotate credentials (they are stored hashed); an update keeps the
+    semantics of RFC 7592 §2.2 as the tests pin them (omitted client_id means this client).
+    """
+
+    def authenticate_token(self, request_) -> _RegistrationToken:
+        return _RegistrationToken(_bearer_token())
+
+    def authenticate_client(self, request_) -> Client:
+        client = find_client(request.view_args["client_id"])
+        token = request_.credential
+        # A client registered by an operator has no registration token and is not managed here.
+        if client is None or not secret_matches(token.value, client.registration_token_hash):
+            raise RegistrationTokenError(
+                "The registration access token is not valid for this client."
+            )
+        token.client = client
+        return client
+
+    def check_permission(self, client, request_) -> bool:
+        return True
+
+    def introspect_client(self, client) -> dict:
+        return client_information(client)
+
+    def generate_client_registration_info(self, client, request_) -> dict:
+        return {}
+
+    def create_update_client_response(self, client, request_):
+        document = _metadata_document()
+        # RFC 7592 §2.2: client_id (and client_secret, if sent) must be the current ones.
+        if document.get("client_id", client.client_id) != client.client_id:
+            raise ClientMetadataError("invalid_client_metadata", "client_id does not match")
+        sent_secret = document.get("client_secret")
+        if sent_secret is not None and not (
+            isinstance(sent_secret, str) and client.check_client_secret(sent_secret)
+        ):
+            raise ClientMetadataError("invalid_client_metadata", "client_secret does not match")
+        update_client(client, new_client_from(document, current=client))
+        audit.record("client_updated", client_id=client.client_id)
+        db.session.commit()
+        return self.create_read_client_response(client, request_)
+
+    def delete_client(self, client, request_) -> None:
+        # Its codes, tokens, consents and spent assertions go with it (ON DELETE CASCADE).
+        db.session.execute(delete(Client).where(Client.id == client.id))
+        audit.record("client_deleted", client_id=client.client_id)
+        db.session.commit()
 
 
 @bp.before_request
-def registration_enabled():
+def registration_enabled() -> None:
     if not settings().registration.enabled:
-        return json_error("invalid_request", "Dynamic client registration is disabled.", 404)
-    return None
+        raise InvalidRequestError("Dynamic client registration is disabled.", status_code=404)
 
 
 @bp.route("/register", methods=["POST"])
 @csrf_exempt
 def register():
-    token = _bearer_token()
-    # Spent in the same transaction as the registration: bad metadata does not use it up.
-    if not spend_initial_access_token(secret_digest(token), utcnow()):
-        raise InvalidTokenError("The initial access token is not valid.")
-    client, secret = register_client(new_client_from(_metadata_document()))
-    registration_token = secrets.token_urlsafe(32)
-    client.registration_token_hash = secret_digest(registration_token)
-    audit.record("client_registered", client_id=client.client_id)
-    db.session.commit()
-    body = client_information(
-        client, client_secret=secret, registration_access_token=registration_token
+    return current_app.extensions["idp.oauth"].create_endpoint_response(
+        ClientRegistration.ENDPOINT_NAME
     )
-    return _answer(body, 201)
 
 
-@bp.route("/register/<client_id>", methods=["GET"])
+@bp.route("/register/<client_id>", methods=["GET", "PUT", "DELETE"])
 @csrf_exempt
-def read_registration(client_id: str):
-    return _answer(client_information(_managed_client(client_id)), 200)
-
-
-@bp.route("/register/<client_id>", methods=["PUT"])
-@csrf_exempt
-def update_registration(client_id: str):
-    client = _managed_client(client_id)
-    document = _metadata_document()
-    # RFC 7592 §2.2: client_id (and client_secret, if sent) must be the current ones.
-    if document.get("client_id", client_id) != client_id:
-        raise ClientMetadataError("invalid_client_metadata", "client_id does not match")
-    sent_secret = document.get("client_secret")
-    if sent_secret is not None and not (
-        isinstance(sent_secret, str) and client.check_client_secret(sent_secret)
-    ):
-        raise ClientMetadataError("invalid_client_metadata", "client_secret does not match")
-    update_client(client, new_client_from(document, current=client))
-    audit.record("client_updated", client_id=client.client_id)
-    db.session.commit()
-    return _answer(client_information(client), 200)
-
-
-@bp.route("/register/<client_id>", methods=["DELETE"])
-@csrf_exempt
-def delete_registration(client_id: str):
-    client = _managed_client(client_id)
-    # Its codes, tokens, consents and spent assertions go with it (ON DELETE CASCADE).
-    db.session.execute(delete(Client).where(Client.id == client.id))
-    audit.record("client_deleted", client_id=client_id)
-    db.session.commit()
-    return "", 204, {"Cache-Control": "no-store"}
-
-
-@bp.errorhandler(ClientMetadataError)
-def metadata_error(error: ClientMetadataError):
-    # RFC 7591 §3.2.2; nothing of the failed request is kept, the initial access token included.
-    db.session.rollback()
-    return json_error(error.error, str(error), 400)
-
-
-@bp.errorhandler(InvalidTokenError)
-def token_error(error: InvalidTokenError):
-    db.session.rollback()
-    response = json_error("invalid_token", str(error), 401)
-    response.headers["WWW-Authenticate"] = (
-        f'Bearer error="invalid_token", error_description="{error}"'
+def manage_registration(client_id: str):
+    return current_app.extensions["idp.oauth"].create_endpoint_response(
+        ClientConfiguration.ENDPOINT_NAME
     )
-    return response
 
 
-@bp.errorhandler(HTTPException)
-def http_error(error: HTTPException):
-    """Oversized or unreadable bodies answer as OAuth JSON, like the other protocol endpoints."""
-    db.session.rollback()
-    status = error.code or 500
-    code = "invalid_request" if status < 500 else "server_error"
-    return json_error(code, error.description or error.name, status)
+def init_app(app: Flask) -> None:
+    """Register both endpoints on the app's authorization server, and their routes."""
+    server = app.extensions["idp.oauth"]
+    server.register_endpoint(ClientRegistration)
+    server.register_endpoint(ClientConfiguration)
+    app.register_blueprint(bp)

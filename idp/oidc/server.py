@@ -1,9 +1,11 @@
-"""The Authlib authorization server, wired with our grants and storage."""
+"""The Authlib authorization server, wired with our grants, endpoints and storage."""
 
 from __future__ import annotations
 
-from authlib.common.urls import add_params_to_uri
+from urllib.parse import parse_qs, urlsplit
+
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc9207 import IssuerParameter as BaseIssuerParameter
 from flask import Flask, current_app
 
 from ..extensions import issuer
@@ -14,19 +16,44 @@ from .client_credentials import ClientCredentialsGrant
 from .grants import AuthorizationCodeGrant, OpenIDCode, S256CodeChallenge
 from .introspection import IntrospectionEndpoint, RevocationEndpoint
 from .refresh import RefreshTokenGrant
+from .userinfo import userinfo_endpoint
+
+
+class IssuerParameter(BaseIssuerParameter):
+    """RFC 9207 §2: every authorization response, errors included, names the issuer."""
+
+    def __call__(self, authorization_server):
+        # Authlib 1.9's server never runs its after_create_authorization_response hook, and
+        # errors raised before a grant exists do not pass through one: the server calls us.
+        authorization_server.issuer_parameter = self
+
+    def get_issuer(self) -> str:
+        return issuer()
 
 
 class AuthorizationServer(FlaskAuthorizationServer):
+    issuer_parameter: IssuerParameter | None = None
+
+    def _with_issuer(self, response):
+        location = response.location or ""
+        if self.issuer_parameter is not None and "iss" not in parse_qs(urlsplit(location).query):
+            self.issuer_parameter.add_issuer_parameter(self, response)
+        return response
+
+    def create_authorization_response(self, request=None, grant_user=None, grant=None):
+        response = super().create_authorization_response(request, grant_user, grant)
+        return self._with_issuer(response)
+
+    def handle_error_response(self, request, error):
+        response = super().handle_error_response(request, error)
+        # An error with a redirect_uri is an authorization error response (RFC 6749 §4.1.2.1).
+        return self._with_issuer(response) if error.redirect_uri else response
+
     def handle_response(self, status, body, headers):
-        # RFC 9207 §2: every authorization response, errors included, names the issuer.
-        headers = [
-            (name, add_params_to_uri(value, [("iss", issuer())]) if name == "Location" else value)
-            for name, value in headers
-        ]
         response = super().handle_response(status, body, headers)
-        if status >= 400 or "access_token" in (body if isinstance(body, dict) else {}):
-            response.headers["Cache-Control"] = "no-store"
-            response.headers["Pragma"] = "no-cache"
+        # RFC 6749 §5.1, RFC 7662 §2.2: nothing the server answers may be cached.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
         return response
 
 
@@ -36,11 +63,12 @@ def _save_token(token, request) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Give the app its own server: its grants, client auth methods and token endpoints."""
+    """Give the app its own server: its grants, client auth methods and endpoints."""
     app.config["OAUTH2_SCOPES_SUPPORTED"] = list(SCOPE_CLAIMS)
     server = AuthorizationServer()
     server.init_app(app, query_client=find_client, save_token=_save_token)
     init_client_auth(server)
+    server.register_extension(IssuerParameter())
     server.register_grant(
         AuthorizationCodeGrant, [OpenIDCode(require_nonce=False), S256CodeChallenge()]
     )
@@ -48,6 +76,7 @@ def init_app(app: Flask) -> None:
     server.register_grant(ClientCredentialsGrant)
     server.register_endpoint(RevocationEndpoint)
     server.register_endpoint(IntrospectionEndpoint)
+    server.register_endpoint(userinfo_endpoint())
     app.extensions["idp.oauth"] = server
 
 

@@ -1,9 +1,19 @@
-"""UserInfo endpoint: OIDC Core §5.3 with bearer tokens per RFC 6750 §2."""
+"""UserInfo endpoint: OIDC Core §5.3 on Authlib's endpoint, bearer tokens per RFC 6750 §2.
+
+Authlib's UserInfoEndpoint answers; our resource protector reads the token from the
+Authorization header or the form body (never both, RFC 6750 §2) and our validator checks it
+against the stored record, so a revoked token stops working at once.
+"""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from authlib.consts import default_json_headers
+from authlib.integrations.flask_oauth2 import ResourceProtector
+from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
+from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from flask import request
 
+from ..extensions import issuer
 from ..models.oauth import scope_list
 from .claims import claims_for_scope
 from .tokens import active_token
@@ -11,45 +21,72 @@ from .tokens import active_token
 REALM = "userinfo"
 
 
-def _challenge(status: int, error: str | None = None, description: str | None = None):
-    # RFC 6750 §3: a request without a token gets a bare challenge, no error code.
-    attributes = [f'realm="{REALM}"']
-    if error:
-        attributes += [f'error="{error}"', f'error_description="{description}"']
-    body = {"error": error, "error_description": description} if error else {}
-    response = jsonify(body)
-    response.status_code = status
-    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(attributes)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+class BearerError(InvalidTokenError):
+    """An RFC 6750 §3 error with its WWW-Authenticate challenge (InvalidTokenError's format)."""
+
+    def __init__(self, description: str | None = None) -> None:
+        super().__init__(description, realm=REALM)
 
 
-def _presented_tokens() -> list[str]:
-    """Bearer tokens from the header and the form body; other schemes count as none."""
-    tokens = []
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        tokens.append(value.strip())
-    if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
-        tokens.extend(request.form.getlist("access_token"))
-    return tokens
+class MissingTokenError(BearerError):
+    """RFC 6750 §3.1: no credentials, or another scheme: a bare challenge, no error code."""
+
+    def get_body(self):
+        return []
+
+    def get_headers(self):
+        return [*default_json_headers, ("WWW-Authenticate", f'Bearer realm="{REALM}"')]
 
 
-def userinfo_response():
-    tokens = _presented_tokens()
-    if not tokens:
-        # RFC 6750 §3.1: no credentials, or another scheme: a challenge without an error code.
-        return _challenge(401)
-    if not all(tokens):
-        return _challenge(400, "invalid_request", "The bearer token is empty.")
-    if len(tokens) > 1:
-        # RFC 6750 §2: clients MUST NOT use more than one method to transmit the token.
-        return _challenge(400, "invalid_request", "The access token was sent more than once.")
-    token = active_token(tokens[0])
-    if token is None or token.member is None:
-        return _challenge(401, "invalid_token", "The access token is invalid or expired.")
-    if "openid" not in scope_list(token.scope):
-        return _challenge(403, "insufficient_scope", "The access token lacks the openid scope.")
-    response = jsonify(claims_for_scope(token.member, token.scope))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+class MalformedBearerRequestError(BearerError):
+    error = "invalid_request"
+    status_code = 400
+
+
+class InsufficientScopeError(BearerError):
+    error = "insufficient_scope"
+    status_code = 403
+
+
+class UserinfoResourceProtector(ResourceProtector):
+    def parse_request_authorization(self, request_):
+        """Bearer tokens from the header and the form body; other schemes count as none."""
+        tokens = []
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":
+            tokens.append(value.strip())
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            tokens.extend(request.form.getlist("access_token"))
+        if not tokens:
+            raise MissingTokenError()
+        if not all(tokens):
+            raise MalformedBearerRequestError("The bearer token is empty.")
+        if len(tokens) > 1:
+            # RFC 6750 §2: clients MUST NOT use more than one method to transmit the token.
+            raise MalformedBearerRequestError("The access token was sent more than once.")
+        return self.get_token_validator("bearer"), tokens[0]
+
+
+class AccessTokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string):
+        return active_token(token_string)
+
+    def validate_token(self, token, scopes, request_):
+        if token is None or token.member is None:
+            raise BearerError("The access token is invalid or expired.")
+        if "openid" not in scope_list(token.scope):
+            raise InsufficientScopeError("The access token lacks the openid scope.")
+
+
+class ClaimsUserInfoEndpoint(UserInfoEndpoint):
+    def get_issuer(self) -> str:
+        return issuer()
+
+    def generate_user_info(self, user, scope) -> UserInfo:
+        return UserInfo(claims_for_scope(user, scope))
+
+
+def userinfo_endpoint() -> UserInfoEndpoint:
+    protector = UserinfoResourceProtector()
+    protector.register_token_validator(AccessTokenValidator(realm=REALM))
+    return ClaimsUserInfoEndpoint(resource_protector=protector)

@@ -14,7 +14,7 @@ from clients.benefits import claims
 from clients.benefits.clock import today
 from clients.benefits.db import db
 from clients.benefits.models import Claim
-from idp.auth.mfa import confirm_totp, start_totp
+from idp.auth.factors.totp import confirm_totp, start_totp
 from idp.db import db as idp_db
 from idp.models import Member
 

@@ -1,23 +1,31 @@
-"""SSO sessions: server-side state, an opaque HttpOnly cookie, rotated at every sign-in."""
+"""SSO sessions: server-side state, an opaque HttpOnly cookie, rotated at every sign-in.
+
+The one home of the session store. Every way a session ends goes through `end_sessions`,
+which runs the end-of-session hooks other parts register (the protocol's back-channel
+logout among them), so this module knows nothing of what they do.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Response, g, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy import select
 
-from .. import audit
-from ..audit import client_ip
-from ..clock import utcnow
-from ..db import db, upsert
-from ..extensions import settings
-from ..hashing import secret_digest
-from ..models import Member, SessionClient, SsoSession
-from ..models.refresh import revoke_member_tokens, revoke_session_tokens
-from ..models.sessions import new_sid
-from ..oidc.backchannel import dispatcher, queue_logouts
+from . import audit
+from .audit import client_ip
+from .clock import utcnow
+from .db import db, upsert
+from .extensions import settings
+from .hashing import secret_digest
+from .models import Member, SessionClient, SsoSession
+from .models.refresh import revoke_member_tokens, revoke_session_tokens
+from .models.sessions import new_sid
+
+# A hook is told of each ending session and answers how many clients it will notify.
+SessionEndHook = Callable[[SsoSession], int]
 
 # Writing last_seen_at on every request would turn each page view into a write.
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -103,19 +111,24 @@ def start_session(member: Member, *, acr: str, amr: list[str]) -> SsoSession:
     return sso
 
 
+def on_session_end(app: Flask, hook: SessionEndHook) -> None:
+    """Register a hook run for every session that ends (in the ending transaction)."""
+    app.extensions.setdefault("idp.session_end_hooks", []).append(hook)
+
+
 def end_sessions(sessions: list[SsoSession], reason: str) -> None:
-    """End sessions: their tokens are revoked and their clients told by back-channel logout."""
+    """End sessions: their tokens are revoked and every end-of-session hook runs."""
     now = utcnow()
+    hooks: list[SessionEndHook] = current_app.extensions.get("idp.session_end_hooks", [])
     for sso in sessions:
         sso.ended_at = sso.ended_at or now
         revoke_session_tokens(sso.sid, now)
-        notified = queue_logouts(sso)
+        notified = sum(hook(sso) for hook in hooks)
         audit.record(
             "session_ended",
             member_id=sso.member_id,
             detail={"reason": reason, "clients_notified": notified},
         )
-        g.logout_queued = g.get("logout_queued", False) or notified > 0
         if g.get("sso_session") is sso:
             g.sso_session = None
             g.sso_cookie = ""
@@ -145,13 +158,13 @@ def end_member_sessions(
     return len(ending)
 
 
-def remember_session_client(sso: SsoSession, client_id: str) -> None:
+def remember_session_client(session_id: int, client_id: str) -> None:
     """Note that this session signed in to a client (whom to tell at logout)."""
     now = utcnow()
     db.session.execute(
         upsert(
             SessionClient,
-            {"session_id": sso.id, "client_id": client_id, "first_at": now, "last_at": now},
+            {"session_id": session_id, "client_id": client_id, "first_at": now, "last_at": now},
             ["session_id", "client_id"],
             {"last_at": now},
         )
@@ -160,8 +173,6 @@ def remember_session_client(sso: SsoSession, client_id: str) -> None:
 
 def write_cookie(response: Response) -> Response:
     """After-request hook: set or clear the session cookie when this request changed it."""
-    if g.pop("logout_queued", False):
-        dispatcher().notify()  # after the view committed: the deliveries are there to send
     token = g.pop("sso_cookie", None)
     if token is None:
         return response
@@ -175,3 +186,7 @@ def write_cookie(response: Response) -> Response:
             cookie_name(), httponly=True, secure=secure, samesite="Lax", path="/"
         )
     return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(write_cookie)
