@@ -24,7 +24,26 @@ from idp.keys import ensure_default_keys
 
 from .helpers import Actions
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BASE_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+def _worker_database(base_url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (test_gw0, ...)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not base_url or not worker:
+        return base_url
+    url = sa.engine.make_url(base_url)
+    name = f"{url.database}_{worker}"
+    engine = sa.create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+TEST_DATABASE_URL = _worker_database(BASE_DATABASE_URL)
 
 
 def _write_config(path: Path, values: dict) -> Path:

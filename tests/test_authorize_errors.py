@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from urllib.parse import urlencode
 
@@ -11,6 +12,7 @@ from idp.db import db
 from idp.models import AuthorizationCode
 
 from .helpers import REDIRECT_URI, query_of
+from .malformed import assert_page
 
 ISSUER = "http://127.0.0.1:5000"
 
@@ -183,3 +185,68 @@ def test_id_token_hint_for_another_member_is_login_required(actions, client, sig
     assert _redirected_error(actions.authorize(params))["error"] == "login_required"
     interactive, _ = actions.authorize_params(signed_in, id_token_hint=hint)
     assert actions.authorize(interactive).headers["Location"].startswith("/login?")
+
+
+# -- /authorize garbage -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"max_age": "99999999999999999999"},
+        {"max_age": "-1"},
+        {"max_age": "1e3"},
+        {"max_age": "\uff11"},  # FULLWIDTH DIGIT ONE: isdigit() but not an integer to us
+        {"prompt": "none login"},
+        {"prompt": "\x01"},
+        {"response_mode": "fragment"},
+    ],
+    ids=["max-age-huge", "max-age-negative", "max-age-float", "max-age-fullwidth",
+         "prompt-none-login", "prompt-control", "response-mode"],
+)  # fmt: skip
+def test_absurd_values_redirect_invalid_request_to_registered_uri(app, actions, signed_in, extra):
+    # RFC 6749 §4.1.2.1: the redirect URI is verified, so the error goes back to the client.
+    params, _ = actions.authorize_params(signed_in, **extra)
+    response = actions.authorize(params)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(REDIRECT_URI + "?")
+    query = query_of(response.headers["Location"])
+    assert query["error"] == "invalid_request" and query["state"] == params["state"]
+    assert _codes(app) == 0
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["state=%00", "nonce=a%00b", "prompt=%00", "scope=openid%00", "login_hint=%00"],
+)
+@pytest.mark.parametrize("known_client", [True, False], ids=["known-client", "unknown-client"])
+def test_nul_bytes_at_authorize_are_a_page(app, actions, signed_in, raw, known_client):
+    client_id = signed_in if known_client else "unknown-client"
+    params, _ = actions.authorize_params(client_id)
+    response = actions.client.get(f"/authorize?{urlencode(params)}&{raw}")
+    assert_page(response, 400)
+    assert _codes(app) == 0
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"max_age": "99999999999999999999"},
+        {"state": "s" * 7000},
+        {"nonce": "n" * 7000},
+        {"prompt": "bogus"},
+        {"scope": "openid " + "x" * 7000},
+    ],
+    ids=["max-age-huge", "long-state", "long-nonce", "prompt", "long-scope"],
+)
+def test_unknown_client_gets_a_page_never_a_redirect(app, actions, signed_in, extra):
+    params, _ = actions.authorize_params("unknown-client", **extra)
+    response = actions.authorize(params)
+    assert_page(response, 400)
+    assert _codes(app) == 0
+
+
+def test_long_state_within_the_cap_is_echoed_intact(actions, signed_in):
+    state = secrets.token_urlsafe(5000)[:6000]
+    code, _, params = actions.get_code(signed_in, state=state)
+    assert params["state"] == state and code

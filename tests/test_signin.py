@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from sqlalchemy import select
 
+import idp.auth.signin
 from idp.db import db
 from idp.models import Member, SsoSession
 
 from .helpers import PASSWORD, csrf_from
+from .malformed import BAD_BYTES, MAX_BODY, URLENCODED, assert_page, stored_rows
 
 
 @pytest.fixture
 def member(actions):
     return actions.create_member()
+
+
+@pytest.fixture
+def login_form(client) -> dict:
+    """A sign-in form that would succeed, CSRF token included."""
+    page = client.get("/login")
+    return {
+        "identifier": "siti@example.id",
+        "password": PASSWORD,
+        "csrf_token": csrf_from(page.text),
+    }
+
+
+@pytest.fixture
+def argon2_calls(monkeypatch) -> list[int]:
+    """Record the length of every password handed to argon2 at sign-in."""
+    calls = []
+    verify = idp.auth.signin.verify_password
+
+    def spy(password_hash, password):
+        calls.append(len(password))
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(idp.auth.signin, "verify_password", spy)
+    return calls
+
+
+def _signed_out(client) -> bool:
+    response = client.get("/account")
+    return response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize(
@@ -154,3 +188,90 @@ def test_sign_out_ends_the_session(app, actions, client, member):
     assert "3174051507900001" not in page.text
     client.post("/logout", data={"csrf_token": csrf_from(page.text)})
     assert client.get("/account").status_code == 302
+
+
+# -- /login garbage ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change, invalid",
+    [
+        ({"identifier": "i" * 10_000}, {"identifier"}),
+        ({"password": "p" * 50_000}, {"password"}),
+        ({"identifier": ""}, {"identifier"}),
+        ({"identifier": "   "}, {"identifier"}),
+        ({"password": ""}, {"password"}),
+        ({"identifier": None}, {"identifier"}),
+        ({"password": None}, {"password"}),
+        ({"identifier": None, "password": None}, {"identifier", "password"}),
+    ],
+    ids=["identifier-10k", "password-50k", "empty-identifier", "blank-identifier",
+         "empty-password", "no-identifier", "no-password", "no-fields"],
+)  # fmt: skip
+def test_invalid_sign_in_form_is_400_without_argon2(
+    app, client, member, login_form, argon2_calls, change, invalid
+):
+    before = stored_rows(app)
+    form = {k: v for k, v in (login_form | change).items() if v is not None}
+    response = client.post("/login", data=form)
+    assert_page(response, 400)
+    for field in ("identifier", "password"):
+        assert (f'id="{field}-error"' in response.text) == (field in invalid)
+    assert argon2_calls == [], "argon2 ran on input that fails validation"
+    assert stored_rows(app) == before
+    assert _signed_out(client)
+
+
+def test_password_over_the_body_cap_is_413(app, client, member, login_form, argon2_calls):
+    before = stored_rows(app)
+    response = client.post("/login", data=login_form | {"password": "p" * 100_000})
+    assert_page(response, 413)
+    assert argon2_calls == [] and stored_rows(app) == before
+
+
+def test_oversized_sign_in_starts_no_session(app, client, member, login_form, argon2_calls):
+    before = stored_rows(app)
+    response = client.post("/login", data=login_form | {"padding": "x" * MAX_BODY})
+    assert_page(response, 413)
+    assert stored_rows(app) == before and argon2_calls == []
+    assert _signed_out(client)
+
+
+@pytest.mark.parametrize(
+    "form_change",
+    [{"csrf_token": None}, {"csrf_token": "forged"}, {"csrf_token": "\x00"}],
+    ids=["no-csrf", "forged-csrf", "nul-csrf"],
+)
+def test_sign_in_without_valid_csrf_is_400(app, client, member, login_form, form_change):
+    before = stored_rows(app)
+    form = {k: v for k, v in (login_form | form_change).items() if v is not None}
+    response = client.post("/login", data=form)
+    assert_page(response, 400)
+    assert stored_rows(app) == before
+    assert _signed_out(client)
+
+
+# -- non-UTF-8 and NUL bytes in the sign-in form ----------------------------------------------
+
+
+@pytest.mark.parametrize("bad", BAD_BYTES)
+@pytest.mark.parametrize("field", ["identifier", "password", "next"])
+def test_bad_bytes_in_sign_in_form_are_400(app, client, member, login_form, field, bad):
+    before = stored_rows(app)
+    form = urlencode(login_form).encode() + b"&" + field.encode() + b"=" + bad
+    if field != "next":  # replace the good value rather than repeat the field
+        form = urlencode({k: v for k, v in login_form.items() if k != field}).encode()
+        form += b"&" + field.encode() + b"=siti" + bad
+    response = client.post("/login", data=form, content_type=URLENCODED)
+    assert_page(response, 400)
+    assert stored_rows(app) == before
+    assert _signed_out(client)
+
+
+def test_nul_in_multipart_sign_in_is_400(app, client, member, login_form, argon2_calls):
+    # PostgreSQL text cannot hold NUL: it must never reach a query, whatever the encoding.
+    before = stored_rows(app)
+    form = login_form | {"identifier": "siti@example.id\x00"}
+    response = client.post("/login", data=form, content_type="multipart/form-data")
+    assert_page(response, 400)
+    assert argon2_calls == [] and stored_rows(app) == before
