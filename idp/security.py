@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 import secrets
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from flask import (
     Flask,
@@ -48,10 +49,18 @@ def csrf_token() -> str:
     return session["csrf_token"]
 
 
+# WHATWG URL §4.4: browsers drop ASCII tabs and newlines anywhere and C0 controls and spaces
+# at the ends, and read "\\" as "/" in http(s) URLs. A target is checked as a browser reads it.
+_URL_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def safe_next(target: str | None) -> str:
-    """Only local paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """Only paths on our own origin, as the browser will read them: never an open redirect."""
+    if target:
+        seen = _URL_CONTROLS.sub("", target).strip(" ").replace("\\", "/")
+        parts = urlsplit(seen)
+        if seen.startswith("/") and not seen.startswith("//") and not (parts.scheme or parts.netloc):
+            return seen
     return url_for("account.profile")
 
 

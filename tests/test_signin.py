@@ -161,10 +161,43 @@ def test_login_post_without_csrf_is_refused(client, member):
     assert client.get_cookie("idp_session") is None
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+OFF_SITE_TARGETS = [
+    "https://evil.example/",
+    "//evil.example/",
+    "/\\evil.example",
+    # Browsers drop tabs and newlines and read "\\" as "/": each of these is //evil.example.
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "/\\\\evil.example",
+    "\\/evil.example",
+    "\x01//evil.example",
+    "https:evil.example",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
 def test_next_is_never_an_open_redirect(actions, member, target):
     response = actions.sign_in(member["email"], next_url=target)
+    assert response.status_code == 302
     assert response.headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_account_pages_never_redirect_off_site(actions, member, target):
+    actions.sign_in(member["email"])
+    page = actions.client.get("/account/confirm", query_string={"next": target})
+    form = {"password": PASSWORD, "next": target, "csrf_token": csrf_from(page.text)}
+    response = actions.client.post("/account/confirm", data=form)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+
+
+def test_a_local_next_with_a_stray_newline_stays_local(actions, member):
+    response = actions.sign_in(member["email"], next_url="/account/\nsessions")
+    assert response.headers["Location"] == "/account/sessions"
 
 
 @pytest.mark.parametrize(

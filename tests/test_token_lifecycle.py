@@ -60,6 +60,20 @@ def test_offline_access_issues_a_refresh_token_that_rotates(actions, client, rp,
     assert _refresh(client, rp, rotated["refresh_token"]).status_code == 200
 
 
+def test_replayed_code_revokes_its_refresh_tokens_too(actions, client, rp, member):
+    """RFC 9700 §4.14: every token issued from a replayed code dies, refresh tokens included,
+    and the access tokens already refreshed from them."""
+    actions.sign_in(member["email"])
+    code, verifier, _ = actions.get_code(rp[0], scope=OFFLINE_SCOPE)
+    tokens = actions.redeem(*rp, code, verifier).get_json()
+    refreshed = _refresh(client, rp, tokens["refresh_token"]).get_json()
+    replay = actions.redeem(*rp, code, verifier)
+    assert replay.status_code == 400 and replay.get_json()["error"] == "invalid_grant"
+    assert _refresh(client, rp, refreshed["refresh_token"]).get_json()["error"] == "invalid_grant"
+    for token in (tokens["access_token"], refreshed["access_token"]):
+        assert _introspect(client, rp, token) == {"active": False}
+
+
 def test_no_refresh_token_without_offline_access(actions, client, rp, member):
     actions.sign_in(member["email"])
     assert "refresh_token" not in actions.tokens(*rp, scope="openid profile")
@@ -285,9 +299,9 @@ def test_revocation_and_introspection_refuse_bad_requests(actions, client, rp, m
     refused = client.post("/revoke", data={"token": tokens["refresh_token"]}, auth=other)
     assert refused.status_code == 400
     assert _introspect(client, rp, tokens["access_token"])["active"]
-    # ...nor see its refresh token, though a resource server may check its access token.
+    # ...nor learn anything of its tokens (RFC 7662 §4): both are inactive to another client.
     assert _introspect(client, other, tokens["refresh_token"]) == {"active": False}
-    assert _introspect(client, other, tokens["access_token"])["active"]
+    assert _introspect(client, other, tokens["access_token"]) == {"active": False}
     public_id, _ = actions.create_client(public=True)
     public = client.post(
         "/introspect", data={"token": tokens["access_token"], "client_id": public_id}

@@ -198,16 +198,6 @@ def find_token(jti: str) -> Token | None:
     return db.session.scalar(select(Token).where(Token.jti == jti))
 
 
-def revoke_tokens_from_code(code_id: int, now: datetime) -> int:
-    """RFC 6749 §4.1.2: a replayed code revokes every token issued from it."""
-    result = db.session.execute(
-        update(Token)
-        .where(Token.code_id == code_id, Token.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    return result.rowcount
-
-
 class Consent(db.Model):
     """The scopes a member has allowed a client; asked again only for new scopes."""
 

@@ -89,6 +89,24 @@ def revoke_family(family: str, now: datetime) -> int:
     return _revoke(now, RefreshToken.family == family, Token.refresh_family == family)
 
 
+def revoke_code_grant(code_id: int, now: datetime) -> int:
+    """RFC 9700 §4.14, RFC 6749 §4.1.2: a replayed code revokes every token issued from it,
+    the refresh tokens of its grant and the access tokens they minted included."""
+    families = db.session.scalars(
+        select(Token.refresh_family)
+        .where(Token.code_id == code_id, Token.refresh_family.is_not(None))
+        .distinct()
+    ).all()
+    revoked = db.session.execute(
+        update(Token)
+        .where(Token.code_id == code_id, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+    ).rowcount
+    for family in families:
+        revoked += revoke_family(family, now)
+    return revoked
+
+
 def revoke_session_tokens(sid: str, now: datetime) -> None:
     """An ended SSO session takes its refresh tokens and access tokens with it."""
     _revoke(now, RefreshToken.sid == sid, Token.sid == sid)

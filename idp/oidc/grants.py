@@ -19,7 +19,8 @@ from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..hashing import secret_digest
 from ..models import AuthorizationCode
-from ..models.oauth import consume_code, find_code, revoke_tokens_from_code
+from ..models.oauth import consume_code, find_code
+from ..models.refresh import revoke_code_grant
 from ..sso import remember_session_client
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
 from .refresh import issue_refresh_token, refresh_wanted
@@ -88,7 +89,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return item
 
     def _revoke_replayed(self, item: AuthorizationCode) -> None:
-        revoked = revoke_tokens_from_code(item.id, utcnow())
+        revoked = revoke_code_grant(item.id, utcnow())
         audit.record(
             "code_replayed",
             member_id=item.member_id,

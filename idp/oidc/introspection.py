@@ -67,8 +67,10 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         return find_any_token(token_string, token_type_hint)
 
     def check_permission(self, token, client, request):
-        # A refresh token is only ever shown to the client it was issued to.
-        return not isinstance(token, RefreshToken) or token.client_id == client.client_id
+        # RFC 7662 §4: a token is described only to the client it was issued to (our access
+        # tokens name no resource server in `aud` but the issuer itself); to anyone else it
+        # is `active: false`, so no client learns another's subjects, scopes or sessions.
+        return token.client_id == client.client_id
 
     def create_introspection_payload(self, token):
         if token is None:
