@@ -63,7 +63,7 @@ def check_upload(file: FileStorage | None) -> Upload:
     if not data:
         raise DocumentError(_("The file is empty."))
     if len(data) > limit:
-        raise DocumentError(_("The file is larger than %(size)d MB.", size=max_document_mb()))
+        raise DocumentError(_("The file is larger than %(size)s.", size=size_limit()))
     kind = sniff(data)
     if kind is None:
         raise DocumentError(_("Only PDF, JPEG or PNG files are accepted."))
@@ -103,10 +103,13 @@ def path_of(document: ClaimDocument) -> Path:
     return _settings().documents_dir / document.stored_name
 
 
-def max_document_mb() -> int:
-    """The upload limit in whole megabytes, for the form's hint."""
-    return max(_settings().documents.max_bytes // (1024 * 1024), 1)
+def size_limit() -> str:
+    """The upload limit as members read it: '5 MB', or '200 KB' under a megabyte."""
+    limit = _settings().documents.max_bytes
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{max(limit // 1024, 1)} KB"
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals["max_document_mb"] = max_document_mb
+    app.jinja_env.globals["document_size_limit"] = size_limit

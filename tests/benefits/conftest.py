@@ -38,7 +38,10 @@ def write_settings(path: Path, **sections: dict) -> Settings:
     lines = []
     for section, entries in sections.items():
         lines.append(f"[{section}]")
-        lines += [f'{key} = "{value}"' for key, value in entries.items()]
+        lines += [
+            f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
+            for key, value in entries.items()
+        ]
     path.write_text("\n".join(lines) + "\n")
     return load_settings(path, environ={})
 
@@ -46,6 +49,7 @@ def write_settings(path: Path, **sections: dict) -> Settings:
 def make_benefits_app(
     tmp_path: Path, clock: FrozenClock, *, issuer: str, base_url: str,
     client_id: str = "benefits-test", client_secret: str = "not-used",  # noqa: S107
+    documents: dict | None = None,
 ) -> Flask:  # fmt: skip
     settings = write_settings(
         tmp_path / "benefits.toml",
@@ -53,7 +57,7 @@ def make_benefits_app(
         server={"base_url": base_url},
         database={"url": f"sqlite:///{tmp_path / 'benefits.sqlite3'}"},
         mail={"outbox_dir": str(tmp_path / "benefits-outbox")},
-        documents={"dir": str(tmp_path / "benefits-documents")},
+        documents={"dir": str(tmp_path / "benefits-documents")} | (documents or {}),
     )
     app = create_app(settings, clock=clock)
     app.config["TESTING"] = True

@@ -3,6 +3,8 @@ member's own supporting documents."""
 
 from __future__ import annotations
 
+import io
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -76,11 +78,12 @@ def send_document(claim: Claim, document_id: int) -> ResponseReturnValue:
 
 
 def _download(document: ClaimDocument) -> ResponseReturnValue:
-    path = documents.path_of(document)
-    if not path.is_file():
+    try:
+        data = documents.path_of(document).read_bytes()  # small (size-limited): no open handle
+    except FileNotFoundError:
         abort(404)
     return send_file(
-        path,
+        io.BytesIO(data),
         mimetype=document.content_type,
         as_attachment=True,
         download_name=document.original_name,
