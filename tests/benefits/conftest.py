@@ -49,14 +49,14 @@ def write_settings(path: Path, **sections: dict) -> Settings:
 def make_benefits_app(
     tmp_path: Path, clock: FrozenClock, *, issuer: str, base_url: str,
     client_id: str = "benefits-test", client_secret: str = "not-used",  # noqa: S107
-    documents: dict | None = None,
+    documents: dict | None = None, mail: dict | None = None,
 ) -> Flask:  # fmt: skip
     settings = write_settings(
         tmp_path / "benefits.toml",
         oidc={"issuer": issuer, "client_id": client_id, "client_secret": client_secret},
         server={"base_url": base_url},
         database={"url": f"sqlite:///{tmp_path / 'benefits.sqlite3'}"},
-        mail={"outbox_dir": str(tmp_path / "benefits-outbox")},
+        mail={"outbox_dir": str(tmp_path / "benefits-outbox")} | (mail or {}),
         documents={"dir": str(tmp_path / "benefits-documents")} | (documents or {}),
     )
     app = create_app(settings, clock=clock)
