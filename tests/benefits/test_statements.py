@@ -80,6 +80,8 @@ def test_the_statement_speaks_indonesian_by_default(benefits_app, plain_client, 
         .extract_text()
     )
     assert f"Laporan tahunan {year}" in text
+    assert text.startswith("Layanan Manfaat\nManfaat jaminan sosial bagi peserta")
+    assert "Diterbitkan pada:" in text
     assert f"1 Januari {year} - 31 Desember {year}" in text
     assert "Jaminan Hari Tua (JHT)" in text and "Hasil pengembangan" in text
     opening, contributions, development, closing = (
