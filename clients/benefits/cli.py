@@ -45,14 +45,16 @@ def main(ctx: click.Context, config: str | None) -> None:
 @main.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
-    """Create the database tables."""
+    """Create the database tables, or bring an earlier version's up to date."""
     from .db import db
+    from .schema import upgrade
 
     with _app_context(ctx):
         url = make_url(str(db.engine.url))
         if url.get_backend_name() == "sqlite" and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        db.create_all()
+        for change in upgrade():
+            click.echo(f"upgraded: {change}")
         click.echo(f"database ready: {url.render_as_string(hide_password=True)}")
 
 
