@@ -114,7 +114,7 @@ def callback() -> ResponseReturnValue:
         return render_template("auth/sign_in_failed.html", unreachable=True), 502
     start_member_session(claims)
     if pending.get("acr") and claims.get("acr") != pending["acr"]:
-        return render_template("auth/step_up_failed.html"), 403
+        return render_template("auth/step_up_failed.html", next=pending.get("next")), 403
     return redirect(pending.get("next") or "/")
 
 
