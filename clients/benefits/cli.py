@@ -1,4 +1,4 @@
-"""The `benefits` command: init, serve, seed-demo."""
+"""The `benefits` command: init, serve, seed-demo, ledger import."""
 
 from __future__ import annotations
 
@@ -45,14 +45,16 @@ def main(ctx: click.Context, config: str | None) -> None:
 @main.command()
 @click.pass_context
 def init(ctx: click.Context) -> None:
-    """Create the database tables."""
+    """Create the database tables, or bring an earlier version's up to date."""
     from .db import db
+    from .schema import upgrade
 
     with _app_context(ctx):
         url = make_url(str(db.engine.url))
         if url.get_backend_name() == "sqlite" and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        db.create_all()
+        for change in upgrade():
+            click.echo(f"upgraded: {change}")
         click.echo(f"database ready: {url.render_as_string(hide_password=True)}")
 
 
@@ -91,3 +93,32 @@ def seed_demo(ctx: click.Context, membership_number: str) -> None:
         months = seed_demo_ledger(membership_number, utcnow())
         db.session.commit()
     click.echo(f"demo ledger for {membership_number}: {months} months of contributions")
+
+
+@main.group()
+def ledger() -> None:
+    """Feed the contribution ledger."""
+
+
+@ledger.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def ledger_import(ctx: click.Context, file: str) -> None:
+    """Import contribution records from a payment system's CSV export: all rows or none."""
+    from .db import db
+    from .ledger_import import LedgerImportError, import_csv
+
+    with _app_context(ctx):
+        try:
+            with open(file, encoding="utf-8-sig", newline="") as handle:
+                result = import_csv(handle)
+        except LedgerImportError as error:
+            db.session.rollback()
+            for line in error.errors:
+                click.echo(f"{file}: {line}", err=True)
+            raise click.ClickException(
+                f"{file}: nothing imported ({len(error.errors)} errors)"
+            ) from None
+        db.session.commit()
+    click.echo(f"{file}: {result.added} added, {result.updated} updated, "
+               f"{result.unchanged} unchanged")  # fmt: skip

@@ -45,15 +45,67 @@ class DatabaseSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    backend: str = "outbox"  # outbox (one .eml file per message) or smtp
+    outbox_dir: str = ""
+    from_address: str = "Benefits Service <benefits@localhost>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none, starttls or tls
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    dir: str = ""
+    max_bytes: int = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class PlanningSettings:
+    """Retirement planning parameters; their sources are in config.example.toml."""
+
+    pension_age: int = 59
+    yearly_return_bp: int = 550
+    jht_rate_bp: int = 570
+    jp_rate_bp: int = 300
+    jp_accrual_bp: int = 100
+    jp_min_months: int = 180
+    jp_min_pension: int = 300_000
+    jp_max_pension: int = 3_600_000
+    jp_wage_cap: int = 7_000_000
+
+
+@dataclass(frozen=True)
 class Settings:
     oidc: OidcSettings = field(default_factory=OidcSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    planning: PlanningSettings = field(default_factory=PlanningSettings)
     base_dir: Path = field(default_factory=Path.cwd, compare=False)
 
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.base_dir / 'instance' / 'benefits.sqlite3'}"
+
+    @property
+    def instance_dir(self) -> Path:
+        return self.base_dir / "instance"
+
+    @property
+    def mail_outbox_dir(self) -> Path:
+        return Path(self.mail.outbox_dir) if self.mail.outbox_dir else self.instance_dir / "outbox"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Uploaded claim documents: outside the web root (static/), under the instance dir."""
+        if self.documents.dir:
+            return Path(self.documents.dir)
+        return self.instance_dir / "data" / "documents"
 
     @property
     def redirect_uri(self) -> str:
@@ -155,8 +207,26 @@ def _validate(s: Settings) -> None:
         "[server] session_lifetime": s.server.session_lifetime,
         "[server] workers": s.server.workers,
         "[server] threads": s.server.threads,
+        "[mail] smtp_port": s.mail.smtp_port,
+        "[mail] smtp_timeout": s.mail.smtp_timeout,
+        "[documents] max_bytes": s.documents.max_bytes,
+        "[planning] pension_age": s.planning.pension_age,
+        "[planning] jht_rate_bp": s.planning.jht_rate_bp,
+        "[planning] jp_rate_bp": s.planning.jp_rate_bp,
+        "[planning] jp_accrual_bp": s.planning.jp_accrual_bp,
+        "[planning] jp_min_months": s.planning.jp_min_months,
+        "[planning] jp_max_pension": s.planning.jp_max_pension,
+        "[planning] jp_wage_cap": s.planning.jp_wage_cap,
     }.items():
         _check(value > 0, key, "must be positive")
+    _check(s.mail.backend in ("outbox", "smtp"), "[mail] backend", "must be outbox or smtp")
+    _check(s.mail.smtp_security in ("none", "starttls", "tls"), "[mail] smtp_security",
+           "must be none, starttls or tls")  # fmt: skip
+    _check("@" in s.mail.from_address, "[mail] from_address", "must be an email address")
+    _check(0 <= s.planning.yearly_return_bp <= 5000, "[planning] yearly_return_bp",
+           "must be between 0 and 5000 (50 %)")  # fmt: skip
+    _check(0 <= s.planning.jp_min_pension <= s.planning.jp_max_pension,
+           "[planning] jp_min_pension", "must be between 0 and jp_max_pension")  # fmt: skip
     if not _is_loopback(urlsplit(s.server.base_url).hostname):
         secret = s.server.secret_key
         _check(secret != DEV_SECRET_KEY and len(secret) >= 32, "[server] secret_key",

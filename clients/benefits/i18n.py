@@ -7,7 +7,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, format_date, get_locale
+from flask_babel import Babel, format_date, format_percent, get_locale
 
 from . import labels
 from .money import rupiah
@@ -46,6 +46,11 @@ def month_name(month) -> str:
     return format_date(month, "MMMM yyyy")
 
 
+def percent(basis_points: int) -> str:
+    """Basis points as the member writes a percentage: '5,5%' or '5.5%'."""
+    return format_percent(basis_points / 10_000, "#,##0.##%")
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
@@ -55,4 +60,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         get_locale=get_locale, url_with_language=url_with_language, labels=labels
     )
-    app.jinja_env.filters.update(rupiah=rupiah, month=month_name)
+    app.jinja_env.filters.update(rupiah=rupiah, month=month_name, percent=percent)

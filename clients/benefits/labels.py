@@ -19,7 +19,7 @@ CLAIM_STATUSES = {
     "submitted": _l("Submitted"),
     "in_review": _l("In review"),
     "approved": _l("Approved"),
-    "paid": _l("Paid out"),
+    "paid_out": _l("Paid out"),
     "rejected": _l("Rejected"),
 }
 JHT_REASONS = {
@@ -28,3 +28,20 @@ JHT_REASONS = {
     "permanent_disability": _l("Total permanent disability"),
     "left_indonesia": _l("I am leaving Indonesia for good"),
 }
+JP_KINDS = {
+    "retirement": _l("Old-age pension: I reached pension age"),
+    "disability": _l("Disability pension: I can no longer work because of a total disability"),
+    "survivors": _l(
+        "Survivors' pension: the member has died and I am their spouse, child or parent"
+    ),
+}
+RELATIONSHIPS = {
+    "spouse": _l("Husband or wife"),
+    "child": _l("Child"),
+    "parent": _l("Parent"),
+    "grandchild": _l("Grandchild"),
+    "sibling": _l("Brother or sister"),
+    "designated": _l("Someone the member named in writing"),
+}
+# Heirs who may receive a JP survivors' pension (PP 45/2015: spouse, children, parents).
+JP_SURVIVORS = ("spouse", "child", "parent")

@@ -154,3 +154,17 @@ def balance_history(number: str, program: str) -> list[tuple[date, int]]:
         total += credited.get(month.year, 0) if month.month == 12 else 0
         points.append((month, total))
     return points
+
+
+def paid_totals(number: str, program: str) -> list[int]:
+    """Each paid month's total for a program, oldest first (planning reads wages from them)."""
+    rows = db.session.scalars(
+        select(Contribution.employer_share + Contribution.employee_share)
+        .where(
+            Contribution.membership_number == number,
+            Contribution.program == program,
+            Contribution.paid_date.is_not(None),
+        )
+        .order_by(Contribution.month)
+    )
+    return list(rows)

@@ -21,6 +21,7 @@ from .config import Settings
 from .security import safe_next
 
 SCOPE = "openid profile email membership"
+ROLES_SCOPE = "roles"  # the identity provider's roles scope: staff roles such as claims_officer
 bp = Blueprint("auth", __name__)
 
 
@@ -52,12 +53,19 @@ def _settings() -> Settings:
     return current_app.extensions["benefits.settings"]
 
 
+def requested_scope() -> str:
+    """Our scopes, plus `roles` only where discovery lists it (Discovery 1.0 §3
+    scopes_supported), so sign-in keeps working at an identity provider without it."""
+    supported = idp().load_server_metadata().get("scopes_supported") or []
+    return f"{SCOPE} {ROLES_SCOPE}" if ROLES_SCOPE in supported else SCOPE
+
+
 @bp.get("/login")
 def login() -> ResponseReturnValue:
     """Send the member to the identity provider; `?acr=mfa` asks for a second factor."""
     wanted_acr = "mfa" if request.args.get("acr") == "mfa" else None
     session["sign_in"] = {"next": safe_next(request.args.get("next")), "acr": wanted_acr}
-    extra = {"ui_locales": str(get_locale())}
+    extra = {"ui_locales": str(get_locale()), "scope": requested_scope()}
     if wanted_acr:
         extra["acr_values"] = wanted_acr  # Core §3.1.2.1: step-up
     return idp().authorize_redirect(_settings().redirect_uri, **extra)
@@ -106,7 +114,7 @@ def callback() -> ResponseReturnValue:
         return render_template("auth/sign_in_failed.html", unreachable=True), 502
     start_member_session(claims)
     if pending.get("acr") and claims.get("acr") != pending["acr"]:
-        return render_template("auth/step_up_failed.html"), 403
+        return render_template("auth/step_up_failed.html", next=pending.get("next")), 403
     return redirect(pending.get("next") or "/")
 
 

@@ -8,6 +8,8 @@ the year-end balance. Every amount is whole rupiah, computed in integer arithmet
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import date, datetime, timedelta
 
@@ -16,6 +18,7 @@ from sqlalchemy import delete, select
 from .clock import MEMBER_TIMEZONE
 from .db import db
 from .ledger import balance
+from .ledger_import import HEADER, due_date, import_csv
 from .models import Claim, ClaimEvent, Contribution, Development
 from .money import share
 
@@ -32,7 +35,9 @@ def add_months(month: date, count: int) -> date:
 
 
 def seed_demo_ledger(number: str, now: datetime) -> int:
-    """Replace a member's contributions and development; return how many months were seeded."""
+    """Replace a member's contributions and development; return how many months were seeded.
+
+    The contributions go through the ledger import, as an agency's CSV export would."""
     rng = random.Random(f"benefits-demo:{number}")  # noqa: S311 - demo data, not a secret
     today = now.astimezone(MEMBER_TIMEZONE).date()
     for table in (Contribution, Development):
@@ -40,27 +45,23 @@ def seed_demo_ledger(number: str, now: datetime) -> int:
     first = add_months(date(today.year, today.month, 1), -MONTHS)
     wage = rng.randrange(4_500_000, 9_000_000, 25_000)
     switch = rng.randrange(18, 42)  # the month the member moved to the second employer
+    export = io.StringIO()
+    writer = csv.writer(export)
+    writer.writerow(HEADER)
     for index in range(MONTHS):
         month = add_months(first, index)
         if month.month == 1 and index:
             wage = wage * (100 + rng.randrange(3, 9)) // 100 // 1_000 * 1_000
-        due = add_months(month, 1).replace(day=15)
+        due = due_date(month)
         late = rng.random() < 0.1
         paid = due + timedelta(days=rng.randrange(3, 20) if late else -rng.randrange(1, 10))
         for program, (employer_bp, employee_bp) in RATES_BP.items():
-            db.session.add(
-                Contribution(
-                    membership_number=number,
-                    month=month,
-                    program=program,
-                    employer_name=EMPLOYERS[index >= switch],
-                    wage=wage,
-                    employer_share=share(wage, employer_bp),
-                    employee_share=share(wage, employee_bp),
-                    due_date=due,
-                    paid_date=paid if paid <= today else None,
-                )
-            )
+            writer.writerow((number, month.isoformat()[:7], program, share(wage, employer_bp),
+                             share(wage, employee_bp), EMPLOYERS[index >= switch],
+                             paid.isoformat() if paid <= today else ""))  # fmt: skip
+    # The same path as `benefits ledger import`: the demo is fed like a real payment export.
+    export.seek(0)
+    import_csv(export)
     for year in range(first.year, today.year):
         for program, rate_bp in DEVELOPMENT_BP.items():
             base = balance(number, program, before=date(year + 1, 1, 1)).total
@@ -87,11 +88,11 @@ def _seed_past_claim(number: str, now: datetime) -> None:
     claim = Claim(
         membership_number=number,
         program="JKK",
-        status="paid",
+        status="paid_out",
         filed_at=filed,
         incident_date=(filed - timedelta(days=3)).astimezone(MEMBER_TIMEZONE).date(),
         description="Terpeleset di gudang saat memindahkan barang; pergelangan tangan terkilir.",
     )
-    for status, days in (("submitted", 0), ("in_review", 2), ("approved", 9), ("paid", 12)):
+    for status, days in (("submitted", 0), ("in_review", 2), ("approved", 9), ("paid_out", 12)):
         claim.events.append(ClaimEvent(status=status, at=filed + timedelta(days=days)))
     db.session.add(claim)

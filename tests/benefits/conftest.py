@@ -4,6 +4,7 @@ loopback beside a live identity provider, and a browser that walks between the t
 from __future__ import annotations
 
 import html
+import io
 import re
 import threading
 from collections.abc import Iterator
@@ -37,7 +38,10 @@ def write_settings(path: Path, **sections: dict) -> Settings:
     lines = []
     for section, entries in sections.items():
         lines.append(f"[{section}]")
-        lines += [f'{key} = "{value}"' for key, value in entries.items()]
+        lines += [
+            f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
+            for key, value in entries.items()
+        ]
     path.write_text("\n".join(lines) + "\n")
     return load_settings(path, environ={})
 
@@ -45,12 +49,15 @@ def write_settings(path: Path, **sections: dict) -> Settings:
 def make_benefits_app(
     tmp_path: Path, clock: FrozenClock, *, issuer: str, base_url: str,
     client_id: str = "benefits-test", client_secret: str = "not-used",  # noqa: S107
+    documents: dict | None = None, mail: dict | None = None,
 ) -> Flask:  # fmt: skip
     settings = write_settings(
         tmp_path / "benefits.toml",
         oidc={"issuer": issuer, "client_id": client_id, "client_secret": client_secret},
         server={"base_url": base_url},
         database={"url": f"sqlite:///{tmp_path / 'benefits.sqlite3'}"},
+        mail={"outbox_dir": str(tmp_path / "benefits-outbox")} | (mail or {}),
+        documents={"dir": str(tmp_path / "benefits-documents")} | (documents or {}),
     )
     app = create_app(settings, clock=clock)
     app.config["TESTING"] = True
@@ -213,3 +220,26 @@ def live_benefits(live_server, tmp_path, benefits_clock, benefits_scope) -> Iter
     thread.join(timeout=5)
     with proxy.app.app_context():
         db.engine.dispose()
+
+
+# The smallest files each accepted kind starts with (the app looks at the first bytes only).
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(16)
+
+
+def document(data: bytes = PDF, name: str = "surat-keterangan.pdf") -> tuple:
+    """A file field for the test client's multipart form."""
+    return (io.BytesIO(data), name)
+
+
+def staff_signed_in(app: Flask, client, **claims) -> dict:
+    """A claims officer's session (roles from the identity provider's roles scope)."""
+    return signed_in(app, client, **({"sub": "officer-1", "sid": "sid-officer",
+                                      "name": "Budi Santoso", "membership_number": None,
+                                      "roles": ["claims_officer"]} | claims))  # fmt: skip
+
+
+def stored_documents(app: Flask) -> list[Path]:
+    folder = app.extensions["benefits.settings"].documents_dir
+    return sorted(folder.iterdir()) if folder.exists() else []

@@ -1,5 +1,5 @@
-"""Claims: filing needs acr=mfa (step-up through the identity provider); forms validate and
-save nothing on failure; every status change is kept with its time."""
+"""Claims: filing needs acr=mfa (step-up through the identity provider); forms of all four
+programs validate and save nothing on failure; every status change is kept with its time."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from idp.db import db as idp_db
 from idp.models import Member
 
 from ..helpers import csrf_from
-from .conftest import DEMO_NUMBER, TIMEOUT, signed_in
+from .conftest import DEMO_NUMBER, PDF, TIMEOUT, document, signed_in, stored_documents
 
 
 def _enrol_totp(live) -> pyotp.TOTP:
@@ -66,6 +66,7 @@ def test_filing_a_claim_steps_up_to_mfa(live_benefits):
             "bank_account": "1234567890",
             "csrf_token": csrf_from(form.text),
         },  # fmt: skip
+        files={"document": ("surat-pengunduran-diri.pdf", PDF, "application/pdf")},
         timeout=TIMEOUT,
     )
     assert filed.status_code == 200 and "/claims/" in filed.url
@@ -74,7 +75,11 @@ def test_filing_a_claim_steps_up_to_mfa(live_benefits):
         assert (claim.membership_number, claim.status) == (DEMO_NUMBER, "submitted")
         assert (claim.reason, claim.bank_account) == ("resigned", "1234567890")
         assert [e.status for e in claim.events] == ["submitted"]
+        assert claim.filed_by == live_benefits.member["sub"]
+        assert [d.original_name for d in claim.documents] == ["surat-pengunduran-diri.pdf"]
     assert "••••••7890" in filed.text
+    download = live_benefits.get(f"/claims/{claim.id}/documents/{claim.documents[0].id}")
+    assert download.status_code == 200 and download.content == PDF
 
 
 def test_a_password_only_session_is_sent_to_step_up(benefits_app, benefits_client):
@@ -102,8 +107,11 @@ def test_sign_in_asks_the_identity_provider_for_mfa(benefits_app, benefits_clien
     assert "acr_values" not in plain.headers["Location"]
 
 
-def _file(client, kind: str, **form):
-    return client.post(f"/claims/new/{kind}", data={"csrf_token": "csrf-test", **form})
+def _file(client, kind: str, attach: bool = True, **form):
+    data = {"csrf_token": "csrf-test", **form}
+    if attach:
+        data["document"] = document()
+    return client.post(f"/claims/new/{kind}", data=data, content_type="multipart/form-data")
 
 
 JHT_CASES = {
@@ -125,6 +133,7 @@ def test_jht_form_validates_and_saves_nothing(benefits_app, benefits_client, cas
     assert answer.status_code == 400
     assert f'id="{field}-error"' in answer.text
     assert _claim_count(benefits_app) == 0
+    assert stored_documents(benefits_app) == []
 
 
 def _jkk_cases(app) -> dict:
@@ -183,25 +192,62 @@ def test_posting_without_the_csrf_token_is_refused(benefits_app, benefits_client
     assert answer.status_code == 400 and _claim_count(benefits_app) == 0
 
 
+MEMBER = claims.Person("sub-1", DEMO_NUMBER, "Siti Rahayu")
+OFFICER = claims.Person("officer-1", None, "Budi Santoso")
+
+
 def test_claim_history_records_every_status_change(benefits_app, benefits_clock):
     with benefits_app.test_request_context():
         claim = claims.file_claim(
-            DEMO_NUMBER, "JHT", {"reason": "retired", "bank_account": "1234567890"}
+            MEMBER, "JHT", {"reason": "retired", "bank_account": "1234567890"}
         )
-        for status in ("in_review", "approved", "paid"):
+        for status in ("in_review", "approved", "paid_out"):
             benefits_clock.advance(days=1)
-            claims.move_claim(claim, status)
+            claims.move_claim(claim, status, OFFICER)
         db.session.commit()
-        assert [e.status for e in claim.events] == ["submitted", "in_review", "approved", "paid"]
+        assert [e.status for e in claim.events] == [
+            "submitted", "in_review", "approved", "paid_out"
+        ]  # fmt: skip
+        assert [e.actor_name for e in claim.events] == ["Siti Rahayu"] + ["Budi Santoso"] * 3
         assert [e.at for e in claim.events] == sorted(e.at for e in claim.events)
         with pytest.raises(claims.ClaimTransitionError):
             claims.move_claim(claim, "rejected")
 
 
+FORBIDDEN = [
+    ([], "approved"),  # skip review
+    ([], "paid_out"),
+    (["in_review"], "submitted"),  # go back
+    (["in_review"], "paid_out"),  # skip approval
+    (["in_review", "approved"], "in_review"),
+    (["in_review", "approved"], "rejected"),  # approved is final but for paying out
+    (["rejected"], "in_review"),
+    (["in_review", "approved", "paid_out"], "approved"),
+    ([], "archived"),
+]
+
+
+@pytest.mark.parametrize(("path", "target"), FORBIDDEN)
+def test_a_claim_cannot_skip_or_reverse_a_status(benefits_app, path, target):
+    with benefits_app.test_request_context():
+        claim = claims.file_claim(MEMBER, "JKK", {"incident_date": "2024-01-31",
+                                                  "description": "x" * 30})  # fmt: skip
+        for status in path:
+            claims.move_claim(
+                claim, status, OFFICER, "reason for it" if status == "rejected" else None
+            )
+        before = (claim.status, len(claim.events))
+        with pytest.raises((claims.ClaimTransitionError, KeyError)):
+            claims.move_claim(claim, target, OFFICER)
+        assert (claim.status, len(claim.events)) == before
+
+
 def test_another_members_claim_is_not_found(benefits_app, benefits_client):
     with benefits_app.test_request_context():
         other = claims.file_claim(
-            "99999999999", "JHT", {"reason": "retired", "bank_account": "1234567890"}
+            claims.Person("sub-2", "99999999999"),
+            "JHT",
+            {"reason": "retired", "bank_account": "1234567890"},
         )
         db.session.commit()
         other_id = other.id

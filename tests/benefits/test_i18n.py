@@ -11,7 +11,11 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).parents[2]
 CATALOGUE = ROOT / "clients" / "benefits" / "translations" / "id" / "LC_MESSAGES"
-METHODS = [("clients/benefits/**.py", "python"), ("clients/benefits/templates/**.html", "jinja2")]
+METHODS = [
+    ("clients/benefits/**.py", "python"),
+    ("clients/benefits/templates/**.html", "jinja2"),
+    ("clients/benefits/templates/**.txt", "jinja2"),
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 

@@ -56,11 +56,17 @@ def test_seeded_contributions_follow_the_rates(ctx):
     assert Counter(r.program for r in rows) == {p: MONTHS for p in RATES_BP}
     months = sorted({r.month for r in rows})
     assert (months[0], months[-1]) == (date(2021, 3, 1), date(2026, 2, 1))
+    by_month = {(r.month, r.program): r for r in rows}
     for row in rows:
+        # The month's wage, read back from the JHT employee share (2 %, rounded to the rupiah).
+        wage = by_month[row.month, "JHT"].employee_share * 10_000 / 200
         employer_bp, employee_bp = RATES_BP[row.program]
-        assert row.employer_share * 10_000 == pytest.approx(row.wage * employer_bp, abs=5_000)
-        assert row.employee_share * 10_000 == pytest.approx(row.wage * employee_bp, abs=5_000)
+        slack = 5_000 + 50 * max(employer_bp, employee_bp)
+        assert row.employer_share * 10_000 == pytest.approx(wage * employer_bp, abs=slack)
+        assert row.employee_share * 10_000 == pytest.approx(wage * employee_bp, abs=slack)
         assert row.paid_date is None or row.paid_date <= date(2026, 3, 10)
+        assert row.due_date == date(row.month.year + row.month.month // 12,
+                                    row.month.month % 12 + 1, 15)  # fmt: skip
     # February 2026 is due on 15 March; on 10 March it may still be unpaid, never in the future.
     assert {r.status for r in rows} <= {"paid", "late", "unpaid"}
     assert "late" in {r.status for r in rows}

@@ -90,10 +90,14 @@ def test_pages_need_a_signed_in_member(benefits_client):
 
 def test_member_without_a_membership_number_sees_why(benefits_app, benefits_client):
     signed_in(benefits_app, benefits_client, membership_number=None)
-    for path in PAGES:
+    for path in (*[p for p in PAGES if p != "/claims"], "/planning", "/claims/new/jht"):
         answer = benefits_client.get(path)
         assert answer.status_code == 403
         assert "No membership linked" in answer.text
+    # An heir without a membership of their own may still claim a death benefit.
+    claims_page = benefits_client.get("/claims")
+    assert claims_page.status_code == 200
+    assert 'id="kind-jkm"' in claims_page.text and 'id="kind-jht"' not in claims_page.text
 
 
 def test_indonesian_by_default_english_on_request(plain_client):

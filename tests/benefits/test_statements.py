@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import re
 
+from flask_babel import force_locale, format_date
 from pypdf import PdfReader
 
 from clients.benefits import ledger
+from clients.benefits.clock import today
 from clients.benefits.db import db
 from clients.benefits.money import parse_rupiah
 from clients.benefits.seed import seed_demo_ledger
@@ -29,6 +31,10 @@ def test_every_yearly_statement_adds_up_to_the_rupiah(live_benefits):
     page = live_benefits.get("/statements?lang=en")
     years = [int(y) for y in re.findall(r"/statements/(\d{4})\.pdf", page.text)]
     assert len(years) >= 5
+    with live_benefits.app.test_request_context(), force_locale("en"):
+        this_year = today().year
+        issued = format_date(today(), "long")
+    assert this_year in years and f"Statement {this_year} to date (PDF)" in page.text
     for year in years:
         answer = live_benefits.get(f"/statements/{year}.pdf")
         assert answer.status_code == 200
@@ -36,7 +42,14 @@ def test_every_yearly_statement_adds_up_to_the_rupiah(live_benefits):
         assert answer.content.startswith(b"%PDF-")
         text = PdfReader(io.BytesIO(answer.content)).pages[0].extract_text()
         assert "Siti Rahayu" in text and DEMO_NUMBER in text
-        assert f"January 1, {year} - December 31, {year}" in text
+        assert "Benefits Service" in text.splitlines()[0]  # the letterhead
+        if year == this_year:
+            assert f"Statement {year} to date" in text
+            assert f"January 1, {year} - {issued} (to date)" in text
+        else:
+            assert f"Annual statement {year}" in text
+            assert f"January 1, {year} - December 31, {year}" in text
+        assert f"Issued on: {issued}" in text
         for program, heading in (("JHT", "(JHT)"), ("JP", "(JP)")):
             opening, contributions, development, closing = _figures(text, heading)
             assert opening + contributions + development == closing, (year, program)
@@ -67,6 +80,8 @@ def test_the_statement_speaks_indonesian_by_default(benefits_app, plain_client, 
         .extract_text()
     )
     assert f"Laporan tahunan {year}" in text
+    assert text.startswith("Layanan Manfaat\nManfaat jaminan sosial bagi peserta")
+    assert "Diterbitkan pada:" in text
     assert f"1 Januari {year} - 31 Desember {year}" in text
     assert "Jaminan Hari Tua (JHT)" in text and "Hasil pengembangan" in text
     opening, contributions, development, closing = (

@@ -1,6 +1,6 @@
 """Tables of the benefits database: the ledger, claims and browser sessions."""
 
-from .claims import Claim, ClaimEvent
+from .claims import Claim, ClaimDocument, ClaimEvent
 from .ledger import PROGRAMS, Contribution, Development
 from .sessions import BrowserSession, SpentLogoutToken
 
@@ -8,6 +8,7 @@ __all__ = [
     "PROGRAMS",
     "BrowserSession",
     "Claim",
+    "ClaimDocument",
     "ClaimEvent",
     "Contribution",
     "Development",

@@ -24,7 +24,7 @@ class Contribution(db.Model):
     month: Mapped[date] = mapped_column(Date)  # the first day of the month it pays for
     program: Mapped[str] = mapped_column(String(8))
     employer_name: Mapped[str] = mapped_column(String(200))
-    wage: Mapped[int] = mapped_column(Integer)
+    wage: Mapped[int | None] = mapped_column(Integer)  # unknown for imported rows
     employer_share: Mapped[int] = mapped_column(Integer)
     employee_share: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
