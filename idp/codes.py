@@ -41,17 +41,20 @@ def _digest(salt: str, code: str) -> str:
 
 def issue_code(member: Member, purpose: str, target: str) -> str:
     """Create a code for `purpose` sent to `target`, killing older ones; the caller sends it
-    and commits. At most one a minute and five an hour per member and purpose."""
+    and commits. At most one a minute per purpose, and five an hour per member whatever the
+    purpose or channel (sign-in, step-up, factor changes, phone confirmation share them)."""
     now = utcnow()
-    recent = select(ActionToken.created_at).where(
-        ActionToken.member_id == member.id,
-        ActionToken.purpose == purpose,
-        ActionToken.created_at > now - timedelta(hours=1),
-    )
-    times = list(db.session.scalars(recent))
-    if any(now - t < RESEND_INTERVAL for t in times):
+    recent = db.session.execute(
+        select(ActionToken.purpose, ActionToken.created_at).where(
+            ActionToken.member_id == member.id,
+            # Codes, not links: only a code's stored hash is "<salt>$<HMAC>" (see above).
+            ActionToken.nonce_hash.contains("$"),
+            ActionToken.created_at > now - timedelta(hours=1),
+        )
+    ).all()
+    if any(p == purpose and now - t < RESEND_INTERVAL for p, t in recent):
         raise CodeError("wait")
-    if len(times) >= HOURLY_LIMIT:
+    if len(recent) >= HOURLY_LIMIT:
         raise CodeError("hourly")
     code = f"{secrets.randbelow(1_000_000):06d}"
     salt = secrets.token_hex(8)

@@ -59,7 +59,11 @@ def safe_next(target: str | None) -> str:
     if target:
         seen = _URL_CONTROLS.sub("", target).strip(" ").replace("\\", "/")
         parts = urlsplit(seen)
-        if seen.startswith("/") and not seen.startswith("//") and not (parts.scheme or parts.netloc):
+        if (
+            seen.startswith("/")
+            and not seen.startswith("//")
+            and not (parts.scheme or parts.netloc)
+        ):
             return seen
     return url_for("account.profile")
 

@@ -74,18 +74,22 @@ def current_member() -> Member | None:
     return sso.member if sso else None
 
 
-def start_session(member: Member, *, acr: str, amr: list[str]) -> SsoSession:
+def start_session(member: Member, *, acr: str, amr: list[str], password: bool = True) -> SsoSession:
     """Record a fresh sign-in: a new session, or the same member's session re-authenticated.
 
     Either way the cookie gets a new random value (security invariant 8). Re-authentication
     (prompt=login, max_age, step-up) keeps the sid, so clients already signed in stay so.
+    `auth_time` is when the password was last entered: a step-up with a second factor alone
+    (password=False) raises `acr` but leaves it, so it says only what happened.
     """
     previous = current_session()
     now = utcnow()
     token = secrets.token_urlsafe(32)
     if previous is not None and previous.member_id == member.id:
         previous.token_hash = secret_digest(token)
-        previous.auth_time, previous.acr, previous.amr = now, acr, amr
+        if password:
+            previous.auth_time = now
+        previous.acr, previous.amr = acr, amr
         previous.last_seen_at = now
         previous.expires_at = now + timedelta(seconds=settings().session.absolute_lifetime)
         g.sso_cookie = token

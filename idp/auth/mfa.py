@@ -17,10 +17,11 @@ from ..models import Member
 from . import lockout
 from .factors import BY_KIND, Factor, enrolled, usable
 from .factors.recovery import new_recovery_codes, recovery_codes_left, recovery_used_notice
-from .signin import normalize_identifier
+from .signin import account_key, normalize_identifier
 
 __all__ = [
-    "SECOND_STEP_LIFETIME", "amr_for", "begin_second_step", "check", "enabled", "enrolled",
+    "SECOND_STEP_LIFETIME", "account_key", "amr_for", "begin_second_step", "check", "enabled",
+    "enrolled",
     "method", "methods", "new_recovery_codes", "recovery_codes_left", "recovery_used_notice",
     "remove_factor", "verify",
 ]  # fmt: skip
@@ -46,13 +47,18 @@ def amr_for(kind: str) -> list[str]:
     return ["pwd", BY_KIND[kind].amr, "mfa"]
 
 
-def begin_second_step(member: Member, identifier: str, next_url: str):
-    """Bind the second step to this browser and this sign-in (or step-up); 5 minutes."""
+def begin_second_step(member: Member, identifier: str, next_url: str, *, password: bool):
+    """Bind the second step to this browser and this sign-in (or step-up); 5 minutes.
+
+    `password` says whether a password was just entered: a step-up inside a session is a
+    second factor alone, and the session's time of authentication must not move for it.
+    """
     session["mfa"] = {
         "member": member.id,
         "identifier": normalize_identifier(identifier),
         "started": utcnow().timestamp(),
         "next": next_url,
+        "password": password,
     }
     return redirect(url_for("auth.second_factor"))
 
@@ -65,15 +71,16 @@ def verify(member: Member, kind: str, code: str, *, purpose: str = "mfa_signin")
 
 
 def check(
-    member: Member, identifier: str, kind: str, code: str, *, purpose: str = "mfa_signin"
+    member: Member, kind: str, code: str, *, purpose: str = "mfa_signin"
 ) -> bool | lockout.Lock:
-    """`verify`, counted toward the identifier's lockout: True, False, or the refusing Lock."""
-    if lockout.current_lock(identifier) is not None:
-        return lockout.register_failure(identifier, member, event="signin_refused_locked")
+    """`verify`, counted toward the account's lockout: True, False, or the refusing Lock."""
+    key = account_key(member)
+    if lockout.current_lock(key) is not None:
+        return lockout.register_failure(key, member, event="signin_refused_locked")
     if verify(member, kind, code, purpose=purpose):
         return True
     db.session.rollback()
-    return lockout.register_failure(identifier, member, event="mfa_failed") or False
+    return lockout.register_failure(key, member, event="mfa_failed") or False
 
 
 def remove_factor(member: Member, kind: str) -> None:

@@ -54,7 +54,7 @@ def login():
         ), 400
     if mfa.enabled() and mfa.methods(outcome):
         db.session.commit()  # keep a password rehash
-        return mfa.begin_second_step(outcome, identifier, next_url)
+        return mfa.begin_second_step(outcome, identifier, next_url, password=True)
     return complete_sign_in(outcome, identifier, acr="pwd", amr=["pwd"], next_url=next_url)
 
 
@@ -98,7 +98,7 @@ def second_factor():
     if not code.strip():
         return page(errors={"code": _("Enter the code.")}), 400
     identifier = pending["identifier"]
-    outcome = mfa.check(member, identifier, method, code)
+    outcome = mfa.check(member, method, code)
     if isinstance(outcome, Lock):
         session.pop("mfa", None)
         return render_template("auth/locked.html", lock=outcome), 403
@@ -107,8 +107,9 @@ def second_factor():
     session.pop("mfa", None)
     notice = mfa.recovery_used_notice(member) if method == "recovery" else None
     response = complete_sign_in(
-        member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"]
-    )
+        member, identifier, acr="mfa", amr=mfa.amr_for(method), next_url=pending["next"],
+        password=pending.get("password", True),
+    )  # fmt: skip
     if notice is not None:
         notifications.notify(member, notice)
     return response
@@ -130,12 +131,21 @@ def send_challenge(member, method: str, purpose: str) -> dict:
     return {"errors": {}, "sent": True}
 
 
-def complete_sign_in(member, identifier: str, *, acr: str, amr: list[str], next_url: str):
-    """Every factor is done: open the SSO session, clear the failure count, go on."""
-    sso = start_session(member, acr=acr, amr=amr)
+def complete_sign_in(
+    member, identifier: str, *, acr: str, amr: list[str], next_url: str, password: bool = True
+):
+    """Every factor is done: open the SSO session, clear the failure counts, go on.
+
+    Without a password (a step-up inside a session) the session's auth_time stays the time
+    the password was entered, and no forced re-authentication counts as done.
+    """
+    sso = start_session(member, acr=acr, amr=amr, password=password)
     lockout.clear(normalize_identifier(identifier))
-    audit.record("signin", member_id=member.id, detail={"acr": acr})
-    interaction.login_finished(sso.sid)
+    if acr == "mfa":
+        lockout.clear(mfa.account_key(member))
+    audit.record("signin", member_id=member.id, detail={"acr": acr, "password": password})
+    if password:
+        interaction.login_finished(sso.sid)
     db.session.commit()
     return redirect(next_url)
 
@@ -180,7 +190,9 @@ def second_factor_screen(pending: interaction.Interaction):
     """Step-up: the second step with a factor the member has, or enrolment of a first one."""
     member = pending.session.member
     if mfa.methods(member):
-        return mfa.begin_second_step(member, member.membership_number, pending.resume_url)
+        return mfa.begin_second_step(
+            member, member.membership_number, pending.resume_url, password=False
+        )
     return redirect(url_for("account.security", enrol=1, next=pending.resume_url))
 
 

@@ -22,6 +22,11 @@ def normalize_identifier(identifier: str) -> str:
     return "".join(value.split())
 
 
+def account_key(member: Member) -> str:
+    """The account's own counter (second-factor failures), whichever identifier was typed."""
+    return normalize_identifier(member.membership_number)
+
+
 def authenticate(identifier: str, password: str) -> Member | Lock | None:
     """The member whose password this is; else None, or the Lock that refuses the attempt.
 
@@ -38,6 +43,10 @@ def authenticate(identifier: str, password: str) -> Member | Lock | None:
     usable = member is not None and member.has_online_access
     if not verify_password(member.password_hash if usable else None, password):
         return lockout.register_failure(normalized, member)
+    # Wrong second-factor codes lock the account itself; only the right password learns it.
+    account_lock = lockout.current_lock(account_key(member))
+    if account_lock is not None:
+        return account_lock
     if needs_rehash(member.password_hash):
         member.password_hash = hash_password(password)
     return member

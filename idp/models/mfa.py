@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db
@@ -38,3 +38,15 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def has_confirmed_factor(member_id: int) -> bool:
+    """Whether the member has finished adding any second factor."""
+    return (
+        db.session.scalar(
+            select(SecondFactor.id).where(
+                SecondFactor.member_id == member_id, SecondFactor.confirmed_at.is_not(None)
+            )
+        )
+        is not None
+    )

@@ -22,6 +22,7 @@ from flask import session
 from ..clock import utcnow
 from ..extensions import settings
 from ..models import SsoSession
+from ..models.mfa import has_confirmed_factor
 from ..models.oauth import granted_scopes, scope_list
 from .authorization import PendingAuthorization, id_token_hint_subject, requested_claims
 
@@ -58,25 +59,31 @@ def needs_verified_email(pending: PendingAuthorization, sso: SsoSession) -> bool
     return not sso.member.email_verified
 
 
-def mfa_demanded(pending: PendingAuthorization) -> bool:
+ACR_VALUES = ("pwd", "mfa")
+
+
+def mfa_demanded(pending: PendingAuthorization, member_id: int) -> bool:
     """Whether this request needs a second factor: policy, client, acr_values or claims."""
     policy = settings().mfa.policy
     if policy == "off":
         return False
     if policy == "required" or pending.client.require_mfa:
         return True
-    if "mfa" in pending.params.get("acr_values", "").split():
-        return True
     acr = (requested_claims(pending.params).get("id_token") or {}).get("acr")
     if isinstance(acr, dict) and acr.get("essential") is True:
         values = acr.get("values") if isinstance(acr.get("values"), list) else [acr.get("value")]
         return "mfa" in values
-    return False
+    # OIDC Core §3.1.2.1: acr_values in order of preference. `mfa` first asks for a second
+    # factor; with `pwd` also acceptable, a member who has none is not sent to add one.
+    preferred = [v for v in pending.params.get("acr_values", "").split() if v in ACR_VALUES]
+    if not preferred or preferred[0] != "mfa":
+        return False
+    return "pwd" not in preferred or has_confirmed_factor(member_id)
 
 
 def needs_second_factor(pending: PendingAuthorization, sso: SsoSession) -> bool:
-    """Step-up: a password-only session asked for `mfa` (OIDC Core §3.1.2.1 acr_values)."""
-    return sso.acr != "mfa" and mfa_demanded(pending)
+    """Step-up: a password-only session asked for `mfa`."""
+    return sso.acr != "mfa" and mfa_demanded(pending, sso.member_id)
 
 
 def needs_consent(pending: PendingAuthorization, sso: SsoSession) -> bool:
