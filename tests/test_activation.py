@@ -206,3 +206,40 @@ def test_resend_is_throttled_and_kills_older_links(app, client, clock, actions, 
     assert client.post(first, data={"csrf_token": csrf_from(old.text)}).status_code == 400
     again = client.post("/account/verify", data={"csrf_token": csrf_from(page.text)})
     assert again.status_code == 429
+
+
+def test_the_whole_password_policy_runs_once_the_record_is_known(app, client, record):
+    """The member's name is only known after matching: it is checked then (as reset does)."""
+    response = _post(client, "/account/activate", GOOD | {"password": "sitirahayu1990"})
+    assert response.status_code == 400
+    assert 'id="password-error"' in response.text
+    assert _member(app).password_hash is None and _mails(app) == []
+
+
+@pytest.mark.parametrize("live_server_sections", [{"lockout": {"max_failures": 20}}])
+def test_parallel_activations_of_one_record_let_exactly_one_win(live_server):
+    import threading
+
+    import requests
+
+    live_server.create_member(password=None, email=None)
+    barrier = threading.Barrier(10)
+    statuses: list[int] = []
+
+    def activate(n: int) -> None:
+        browser = requests.Session()
+        page = browser.get(f"{live_server.url}/account/activate", timeout=10)
+        form = GOOD | {"email": f"siti{n}@example.id", "csrf_token": csrf_from(page.text)}
+        barrier.wait(timeout=30)
+        answer = browser.post(f"{live_server.url}/account/activate", data=form, timeout=60)
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=activate, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert sorted(statuses) == [200] + [400] * 9
+    member = _member(live_server.app)
+    assert member.password_hash is not None and member.email.startswith("siti")
+    assert len(_mails(live_server.app)) == 1

@@ -258,6 +258,67 @@ def live_server_sections() -> dict:
     return {"lockout": {"ip_max_failures": 1000}}  # only the identifier lock is under test
 
 
+@pytest.fixture
+def checked_passwords(monkeypatch) -> list[str]:
+    """Every password the live server actually verifies (argon2), recorded."""
+    import idp.auth.signin
+
+    checked: list[str] = []
+    guard = threading.Lock()
+    verify = idp.auth.signin.verify_password
+
+    def counting(stored, password):
+        with guard:
+            checked.append(password)
+        return verify(stored, password)
+
+    monkeypatch.setattr(idp.auth.signin, "verify_password", counting)
+    return checked
+
+
+def _parallel_sign_ins(live_server, identifiers: list[str]) -> list[int]:
+    session = requests.Session()
+    token = csrf_from(session.get(f"{live_server.url}/login", timeout=10).text)
+    cookies = session.cookies.get_dict()
+    barrier = threading.Barrier(len(identifiers))
+    statuses: list[int] = []
+
+    def attempt(identifier: str) -> None:
+        barrier.wait(timeout=30)
+        response = requests.post(
+            f"{live_server.url}/login",
+            data={"identifier": identifier, "password": WRONG, "csrf_token": token},
+            cookies=cookies,
+            allow_redirects=False,
+            timeout=60,
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in identifiers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    return statuses
+
+
+def test_parallel_wrong_passwords_check_no_more_than_the_limit(live_server, checked_passwords):
+    """Each try is reserved before the hash is checked: 50 at once check exactly 5."""
+    live_server.create_member()
+    statuses = _parallel_sign_ins(live_server, ["siti@example.id"] * 50)
+    assert len(statuses) == 50 and set(statuses) <= {400, 403}
+    assert len(checked_passwords) == 5
+    assert statuses.count(400) == 4  # the fifth wrong password places the lock
+
+
+@pytest.mark.parametrize("live_server_sections", [{"lockout": {"ip_max_failures": 30}}])
+def test_parallel_tries_from_one_ip_check_no_more_than_its_limit(live_server, checked_passwords):
+    statuses = _parallel_sign_ins(live_server, [f"nobody{n}@example.id" for n in range(50)])
+    assert len(statuses) == 50 and set(statuses) <= {400, 429}
+    assert len(checked_passwords) <= 30
+    assert statuses.count(429) >= 20
+
+
 def test_fifty_parallel_wrong_passwords_are_all_counted(live_server):
     """No lost updates: every one of 50 concurrent failures counts; the lock holds."""
     live_server.create_member()

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..auth import lockout
@@ -66,6 +67,37 @@ class ActivationForm:
         return errors, born
 
 
+@dataclass(frozen=True)
+class PasswordRefused:
+    """The details matched, but the password fails the policy with the member's own data."""
+
+    message: str
+
+
+def _claim(member: Member, email: str, password_hash: str, locale: str) -> bool:
+    """Give the record online access, atomically: of parallel activations exactly one wins."""
+    try:
+        claimed = db.session.execute(
+            update(Member)
+            .where(Member.id == member.id, Member.password_hash.is_(None))
+            .values(
+                email=email,
+                email_verified=False,
+                password_hash=password_hash,
+                locale=locale,
+                updated_at=utcnow(),
+            )
+        ).rowcount
+    except IntegrityError:  # the address was taken by a parallel activation of another record
+        db.session.rollback()
+        return False
+    if claimed != 1:
+        db.session.rollback()
+        return False
+    db.session.refresh(member)
+    return True
+
+
 def _matching_record(form: ActivationForm, born: date) -> Member | None:
     member = db.session.scalar(
         select(Member).where(
@@ -83,30 +115,37 @@ def _email_taken(email: str, member: Member) -> bool:
     return owner is not None and owner.id != member.id
 
 
-def activate(form: ActivationForm, born: date, locale: str) -> bool | Lock:
+def activate(form: ActivationForm, born: date, locale: str) -> bool | Lock | PasswordRefused:
     """Open online access; False (with nothing stored) when the details match no record.
 
     Wrong details count toward the membership number's lockout (issue 6): while it is locked
     the attempt is refused and the Lock returned.
     """
     identifier = normalize_identifier(form.membership_number)
-    if lockout.current_lock(identifier) is not None:
-        return lockout.register_failure(identifier, None, event="activation_refused_locked")
+    attempt = lockout.begin_attempt(identifier, None, refused_event="activation_refused_locked")
+    if attempt.lock is not None:
+        return attempt.lock
     member = _matching_record(form, born)
     if member is None:
-        return lockout.register_failure(identifier, None, event="activation_failed") or False
+        return lockout.attempt_failed(attempt, event="activation_failed") or False
+    lockout.attempt_succeeded(attempt)
+    db.session.commit()
     email = normalize_email(form.email)
+    # The whole policy, now that the record (and so the member's name) is known.
+    problem = password_problem(
+        form.password, name=member.name, email=email, membership_number=member.membership_number,
+        nik=form.nik, birthdate=born,
+    )  # fmt: skip
+    if problem:
+        return PasswordRefused(problem)
     if _email_taken(email, member):
         # Do not reveal the other account: tell that address's owner instead, answer as usual.
         send_quietly(email, "email_in_use", locale, name=member.name)
         audit.record("activation_email_in_use", member_id=member.id)
         db.session.commit()
         return True
-    member.email = email
-    member.email_verified = False
-    member.password_hash = hash_password(form.password)
-    member.locale = locale
-    member.updated_at = utcnow()
+    if not _claim(member, email, hash_password(form.password), locale):
+        return False  # a parallel activation of this record won; it has online access now
     link = issue_link(member, "verify_email", "account.verify_email", target=email)
     audit.record("activated", member_id=member.id)
     db.session.commit()

@@ -12,6 +12,7 @@ from .. import audit
 from ..auth import lockout
 from ..auth.lockout import Lock
 from ..auth.passwords import verify_password
+from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
 from ..members import normalize_email
@@ -49,6 +50,8 @@ def activate():
     outcome = None if errors else activation.activate(form, born, str(get_locale()))
     if isinstance(outcome, Lock):
         return render_template("auth/locked.html", lock=outcome, activation=True), 403
+    if isinstance(outcome, activation.PasswordRefused):
+        errors["password"] = outcome.message
     if not errors and not outcome:
         errors["form"] = _(
             "These details do not match a membership without online access. Check them, or"
@@ -162,12 +165,13 @@ def security():
 def _check_password_again(member, password: str) -> bool | Lock:
     """A signed-in member re-enters the password: wrong ones count toward the lockout too,
     so a borrowed or stolen session cannot be used to guess it."""
-    identifier = member.membership_number
-    if lockout.current_lock(identifier) is not None:
-        return lockout.register_failure(identifier, member, event="signin_refused_locked")
+    attempt = lockout.begin_attempt(normalize_identifier(member.membership_number), member)
+    if attempt.lock is not None:
+        return attempt.lock
     if verify_password(member.password_hash, password[:1024]):
+        lockout.attempt_succeeded(attempt)
         return True
-    return lockout.register_failure(identifier, member) or False
+    return lockout.attempt_failed(attempt) or False
 
 
 @bp.route("/confirm", methods=["GET", "POST"])

@@ -59,14 +59,37 @@ def _lock_period(lock_count: int) -> timedelta:
     return timedelta(seconds=min(seconds, conf.max_lock_seconds))
 
 
-def register_failure(
-    normalized_identifier: str, member: Member | None, *, event: str = "signin_failed"
-) -> Lock | None:
-    """Count one failed attempt and audit it as `event`; return the lock in force after it.
+class IpThrottled(Exception):
+    """This client IP is over its limit of failed attempts; answered 429 by `ip_throttled`."""
 
-    An attempt refused during a lock is counted too (`total_failures`) but never extends it.
-    Commits: a failure must be counted even if the rest of the request fails.
+    def __init__(self, wait: int) -> None:
+        super().__init__(wait)
+        self.wait = wait
+
+
+@dataclass
+class Attempt:
+    """One try reserved against an identifier's limit (and the client IP's) before checking.
+
+    Reserving first, in one atomic statement, means parallel tries never check more secrets
+    than the limit allows: the tries beyond it are refused unchecked.
     """
+
+    key: str
+    member: Member | None
+    identity: dict
+    count: int = 0  # failures in the window, this try included
+    lock: Lock | None = None  # the refusal, when the try may not be checked
+    ip_bucket: int | None = None
+
+
+def begin_attempt(
+    normalized_identifier: str,
+    member: Member | None,
+    *,
+    refused_event: str = "signin_refused_locked",
+) -> Attempt:
+    """Reserve a try; `attempt.lock` is set when it is refused. Raises IpThrottled. Commits."""
     conf = settings().lockout
     now = utcnow()
     key = throttle_key(normalized_identifier)
@@ -84,7 +107,6 @@ def register_failure(
         update(LoginThrottle)
         .where(LoginThrottle.key == key)
         .values(
-            total_failures=LoginThrottle.total_failures + 1,
             failures=case(
                 (locked, LoginThrottle.failures),
                 (window_over, 1),
@@ -99,24 +121,69 @@ def register_failure(
         )
         .returning(LoginThrottle.failures, LoginThrottle.locked_until, LoginThrottle.lock_count)
     ).one()
-    _count_ip_failure(now)
-    identity = _identity(member, normalized_identifier)
-    audit.record(event, **identity)
+    attempt = Attempt(key, member, _identity(member, normalized_identifier), row.failures)
+    attempt.ip_bucket = _reserve_ip(now)
     if row.locked_until is not None and row.locked_until > now:
-        db.session.commit()
-        return Lock(row.locked_until)
-    lock = None
-    if row.failures >= conf.max_failures:
-        lock = _place_lock(key, now, row.lock_count, identity)
+        attempt.lock = Lock(row.locked_until)
+    elif row.failures > conf.max_failures:
+        # A parallel try holds the last slot and locks the identifier if it fails: this one
+        # is refused unchecked and gives its reservation back.
+        attempt.lock = Lock(now + _lock_period(row.lock_count))
+        db.session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
+            .values(failures=LoginThrottle.failures - 1)
+        )
+    if attempt.lock is not None:
+        _count_refusal(attempt, refused_event)
     db.session.commit()
+    return attempt
+
+
+def _count_refusal(attempt: Attempt, event: str) -> None:
+    db.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == attempt.key)
+        .values(total_failures=LoginThrottle.total_failures + 1)
+    )
+    audit.record(event, **attempt.identity)
+
+
+def attempt_failed(attempt: Attempt, *, event: str = "signin_failed") -> Lock | None:
+    """The secret was wrong: the reserved try stays counted. The lock it placed, if any.
+
+    Commits: a failure must be counted even if the rest of the request fails.
+    """
+    _count_refusal(attempt, event)
+    lock = None
+    if attempt.count >= settings().lockout.max_failures:
+        lock = _place_lock(attempt.key, utcnow(), attempt.identity)
+    db.session.commit()
+    member = attempt.member
     if lock is not None and member is not None and member.email:
         _send_lock_notice(member, lock)
     return lock
 
 
-def _place_lock(key: str, now: datetime, lock_count: int, identity: dict) -> Lock | None:
+def attempt_succeeded(attempt: Attempt) -> None:
+    """The secret was right: give the reserved try back (a whole sign-in `clear`s). Caller
+    commits."""
+    db.session.execute(
+        update(LoginThrottle)
+        .where(
+            LoginThrottle.key == attempt.key,
+            LoginThrottle.failures > 0,
+            LoginThrottle.locked_until.is_(None) | (LoginThrottle.locked_until <= utcnow()),
+        )
+        .values(failures=LoginThrottle.failures - 1)
+    )
+    _release_ip(attempt.ip_bucket)
+
+
+def _place_lock(key: str, now: datetime, identity: dict) -> Lock | None:
     """Lock, unless a parallel request just did: the conditional update lets one win."""
-    until = now + _lock_period(lock_count)
+    lock_count = db.session.scalar(select(LoginThrottle.lock_count).where(LoginThrottle.key == key))
+    until = now + _lock_period(lock_count or 0)
     placed = db.session.execute(
         update(LoginThrottle)
         .where(
@@ -194,22 +261,45 @@ def unlock_identifier(normalized_identifier: str, *, reason: str) -> bool:
 # -- Per client IP: a sliding window made of two fixed buckets ------------------------------
 
 
-def _count_ip_failure(now: datetime) -> None:
+def _reserve_ip(now: datetime) -> int | None:
+    """Count this try against the client IP before it is checked; raise IpThrottled if the
+    sliding window is already full (parallel tries included)."""
     ip = client_ip()
     if not ip:
-        return
-    window = settings().lockout.ip_window
-    bucket = int(now.timestamp()) // window
-    db.session.execute(
+        return None
+    conf = settings().lockout
+    bucket = int(now.timestamp()) // conf.ip_window
+    current = db.session.execute(
         upsert(
             RateBucket,
             {"source": ip, "bucket": bucket, "count": 1},
             ["source", "bucket"],
             {"count": RateBucket.count + 1},
-        )
-    )
+        ).returning(RateBucket.count)
+    ).scalar_one()
     db.session.execute(
         delete(RateBucket).where(RateBucket.source == ip, RateBucket.bucket < bucket - 1)
+    )
+    previous = db.session.scalar(
+        select(RateBucket.count).where(RateBucket.source == ip, RateBucket.bucket == bucket - 1)
+    )
+    elapsed = now.timestamp() - bucket * conf.ip_window
+    wait = retry_after(previous or 0, current - 1, elapsed, conf.ip_window, conf.ip_max_failures)
+    if wait is not None:
+        _release_ip(bucket)
+        db.session.commit()
+        raise IpThrottled(wait)
+    return bucket
+
+
+def _release_ip(bucket: int | None) -> None:
+    ip = client_ip()
+    if bucket is None or not ip:
+        return
+    db.session.execute(
+        update(RateBucket)
+        .where(RateBucket.source == ip, RateBucket.bucket == bucket, RateBucket.count > 0)
+        .values(count=RateBucket.count - 1)
     )
 
 
@@ -240,13 +330,19 @@ def ip_throttled(view):
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        if request.method == "POST" and (wait := ip_retry_after()) is not None:
+        try:
+            if request.method == "POST" and (wait := ip_retry_after()) is not None:
+                raise IpThrottled(wait)
+            return view(*args, **kwargs)
+        except IpThrottled as throttled:
             response = make_response(
-                render_template("auth/throttled.html", minutes=max(1, math.ceil(wait / 60))), 429
+                render_template(
+                    "auth/throttled.html", minutes=max(1, math.ceil(throttled.wait / 60))
+                ),
+                429,
             )
-            response.headers["Retry-After"] = str(wait)
+            response.headers["Retry-After"] = str(throttled.wait)
             return response
-        return view(*args, **kwargs)
 
     return wrapped
 

@@ -74,13 +74,14 @@ def check(
     member: Member, kind: str, code: str, *, purpose: str = "mfa_signin"
 ) -> bool | lockout.Lock:
     """`verify`, counted toward the account's lockout: True, False, or the refusing Lock."""
-    key = account_key(member)
-    if lockout.current_lock(key) is not None:
-        return lockout.register_failure(key, member, event="signin_refused_locked")
+    attempt = lockout.begin_attempt(account_key(member), member)
+    if attempt.lock is not None:
+        return attempt.lock
     if verify(member, kind, code, purpose=purpose):
+        lockout.attempt_succeeded(attempt)
         return True
     db.session.rollback()
-    return lockout.register_failure(key, member, event="mfa_failed") or False
+    return lockout.attempt_failed(attempt, event="mfa_failed") or False
 
 
 def remove_factor(member: Member, kind: str) -> None:

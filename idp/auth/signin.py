@@ -36,13 +36,13 @@ def authenticate(identifier: str, password: str) -> Member | Lock | None:
     """
     normalized = normalize_identifier(identifier)
     member = find_by_identifier(normalized) if normalized else None
-    lock = lockout.current_lock(normalized)
-    if lock is not None:
-        lockout.register_failure(normalized, member, event="signin_refused_locked")
-        return lock
+    attempt = lockout.begin_attempt(normalized, member)
+    if attempt.lock is not None:
+        return attempt.lock
     usable = member is not None and member.has_online_access
     if not verify_password(member.password_hash if usable else None, password):
-        return lockout.register_failure(normalized, member)
+        return lockout.attempt_failed(attempt)
+    lockout.attempt_succeeded(attempt)
     # Wrong second-factor codes lock the account itself; only the right password learns it.
     account_lock = lockout.current_lock(account_key(member))
     if account_lock is not None:
