@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import db, i18n, security, sso
 from .clock import Clock
 from .config import Settings, load_settings
+from .hosts import HostCheck
 from .keyring import KeyRing
 from .oidc import backchannel, errors, logout, registration, server
 
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     hops = settings.server.trusted_proxy_hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    app.wsgi_app = HostCheck(app.wsgi_app)
 
     db.init_app(app)
     security.init_app(app)  # its checks run before anything reads the request body

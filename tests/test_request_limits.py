@@ -241,3 +241,97 @@ def test_no_malformed_request_is_a_500(app, actions, signed_in):
     after = stored_rows(app)
     for name in ("members", "clients", "tokens", "consents", "sso_sessions"):
         assert after[name] == before[name], name
+
+
+# -- found by fuzzing: each of these was a 500 -------------------------------------------------
+
+MALFORMED_HOSTS = [
+    "a" * 64 + ".example",  # a DNS label over 63 characters (IDNA refused it deep in werkzeug)
+    "x" * 254,
+    "login.example.id:99999",
+    "login.example.id:",
+    "[::1",
+    "[nonsense]",
+    "ex ample",
+    "a..b",
+    "-a.example",
+]
+
+
+@pytest.mark.parametrize("host", MALFORMED_HOSTS)
+@pytest.mark.parametrize("path", ["/token", "/revoke", "/introspect", "/authorize", "/login"])
+def test_a_malformed_host_header_is_400(app, client, rp, host, path):
+    before = stored_rows(app)
+    response = client.post(path, headers={"Host": host}, data={"token": "x"}, auth=rp)
+    assert response.status_code == 400
+    assert stored_rows(app) == before
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["login.example.id", "login.example.id:8443", "127.0.0.1:5000", "[::1]:5000", "localhost."],
+)
+def test_well_formed_hosts_are_served(client, host):
+    assert (
+        client.get("/.well-known/openid-configuration", headers={"Host": host}).status_code == 200
+    )
+
+
+@pytest.mark.parametrize("depth", [20, 5_000, 30_000])
+def test_deeply_nested_registration_json_is_invalid_metadata(app, client, cli, depth):
+    import json
+
+    token = json.loads(cli("clients", "token", "--json").output)["initial_access_token"]
+    before = stored_rows(app)
+    body = '{"client_name": "x", "redirect_uris": ' + "[" * depth + "]" * depth + "}"
+    response = client.post(
+        "/register", data=body, content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert_oauth_error(response, 400, "invalid_client_metadata")
+    assert stored_rows(app) == before  # the initial access token is not spent either
+
+
+def test_repeated_non_ascii_parameter_at_authorize_goes_back_to_the_client(actions, signed_in):
+    client_id, _ = signed_in
+    params, _ = actions.authorize_params(client_id)
+    query = urlencode(params) + "&%C3%A9%22=1&%C3%A9%22=2"
+    response = actions.client.get(f"/authorize?{query}")
+    assert response.status_code == 302
+    assert "error=invalid_request" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("next_url", ["/account\r\nSet-Cookie: x=1", "/\r\n/evil.example"])
+def test_cr_lf_in_next_is_not_a_500(actions, member, next_url):
+    page = actions.client.get("/login", query_string={"next": next_url})
+    assert page.status_code == 200
+    answer = actions.sign_in(member["email"], next_url=next_url)
+    assert answer.status_code == 302 and "\n" not in answer.headers["Location"]
+
+
+def test_first_parallel_sign_ins_of_a_new_worker_are_not_a_500(live_server):
+    """The dummy hash for unknown identifiers is built once, under a lock."""
+    import threading
+
+    import requests
+
+    browser = requests.Session()
+    token = csrf_from(browser.get(f"{live_server.url}/login", timeout=10).text)
+    cookies = browser.cookies.get_dict()
+    live_server.app.extensions.pop("idp.hasher", None)  # as a freshly started worker
+    live_server.app.extensions.pop("idp.dummy_hash", None)
+    barrier = threading.Barrier(8)
+    statuses: list[int] = []
+
+    def sign_in(n: int) -> None:
+        barrier.wait(timeout=30)
+        form = {"identifier": f"nobody{n}@example.id", "password": "x" * 12, "csrf_token": token}
+        answer = requests.post(f"{live_server.url}/login", data=form, cookies=cookies, timeout=60)
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert statuses == [400] * 8

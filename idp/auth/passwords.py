@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 
 from argon2 import PasswordHasher, Type
@@ -16,20 +17,27 @@ def normalize_password(password: str) -> str:
     return unicodedata.normalize("NFKC", password)
 
 
+_BUILDING = threading.Lock()
+
+
 def _hasher() -> PasswordHasher:
     cached = current_app.extensions.get("idp.hasher")
-    if cached is None:
-        conf = settings().passwords
-        cached = PasswordHasher(
-            time_cost=conf.argon2_time_cost,
-            memory_cost=conf.argon2_memory_cost,
-            parallelism=conf.argon2_parallelism,
-            type=Type.ID,
-        )
-        current_app.extensions["idp.hasher"] = cached
-        # Verified when no account matches, so a miss costs as much as a wrong password.
-        current_app.extensions["idp.dummy_hash"] = cached.hash("dummy password for timing")
-    return cached
+    if cached is not None:
+        return cached
+    with _BUILDING:  # the first requests of a new worker arrive together
+        if "idp.hasher" not in current_app.extensions:
+            conf = settings().passwords
+            hasher = PasswordHasher(
+                time_cost=conf.argon2_time_cost,
+                memory_cost=conf.argon2_memory_cost,
+                parallelism=conf.argon2_parallelism,
+                type=Type.ID,
+            )
+            # Verified when no account matches, so a miss costs as much as a wrong password;
+            # published only together with the hasher, so no request sees one without the other.
+            current_app.extensions["idp.dummy_hash"] = hasher.hash("dummy password for timing")
+            current_app.extensions["idp.hasher"] = hasher
+    return current_app.extensions["idp.hasher"]
 
 
 def hash_password(password: str) -> str:

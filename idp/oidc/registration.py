@@ -62,26 +62,40 @@ def _bearer_token() -> str:
     return token.strip()
 
 
-def _no_nul(value: object) -> bool:
-    # NUL is valid JSON but no metadata allows it, and PostgreSQL text cannot hold it.
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, list):
-        return all(_no_nul(v) for v in value)
-    if isinstance(value, dict):
-        return all(_no_nul(k) and _no_nul(v) for k, v in value.items())
-    return True
+MAX_METADATA_DEPTH = 8  # the deepest real metadata is jwks: {"keys": [{...}]}
+
+
+def _metadata_problem(document: object) -> str | None:
+    """What makes a metadata document unusable: NUL anywhere, or absurd nesting."""
+    pending = [(document, 0)]
+    while pending:  # iterative: a deeply nested document must not exhaust the stack
+        value, depth = pending.pop()
+        if depth > MAX_METADATA_DEPTH:
+            return "metadata is nested too deeply"
+        if isinstance(value, str) and "\x00" in value:
+            # NUL is valid JSON but no metadata allows it, and PostgreSQL text cannot hold it.
+            return "metadata must not contain NUL"
+        if isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, dict):
+            pending.extend((item, depth + 1) for pair in value.items() for item in pair)
+    return None
 
 
 def _metadata_document() -> dict:
     """RFC 7591 §3.1: the request body is a JSON object."""
-    document = request.get_json(silent=True) if request.mimetype == "application/json" else None
+    document = None
+    if request.mimetype == "application/json":
+        try:
+            document = request.get_json(silent=True)
+        except RecursionError:  # nested beyond what the JSON decoder will follow
+            document = None
     if not isinstance(document, dict):
         raise ClientMetadataError(
             "invalid_client_metadata", "the body must be a JSON object (application/json)"
         )
-    if not _no_nul(document):
-        raise ClientMetadataError("invalid_client_metadata", "metadata must not contain NUL")
+    if problem := _metadata_problem(document):
+        raise ClientMetadataError("invalid_client_metadata", problem)
     return document
 
 
