@@ -92,7 +92,7 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the identity provider with gunicorn."""
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DBAPIError, OperationalError
 
     from .extensions import keystore
     from .wsgi_server import serve as run
@@ -100,6 +100,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     with _app_context(ctx) as app:
         try:
             ready = "RS256" in keystore().algorithms
+        except OperationalError as error:
+            reason = str(error.orig or error).strip().splitlines()[0]
+            raise click.ClickException(f"the database cannot be reached: {reason}") from error
         except DBAPIError as error:
             raise click.ClickException("the database is not initialised: run `idp init`") from error
         if not ready:

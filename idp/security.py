@@ -21,7 +21,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .db import db
 
 MAX_QUERY_BYTES = 8192
 # Endpoints that speak OAuth/JSON answer errors as RFC 6749 §5.2 JSON, never as pages.
@@ -189,7 +192,30 @@ def handle_http_error(error: HTTPException):
     return response
 
 
+RETRY_AFTER_OUTAGE = 5  # seconds; the pool pings and reconnects by itself
+
+
+def handle_database_outage(error: OperationalError):
+    """The database is unreachable: 503 with Retry-After, never a 500 (RFC 9110 §15.6.4)."""
+    current_app.logger.error("database unavailable: %s", type(error.orig or error).__name__)
+    try:
+        db.session.rollback()
+    except OperationalError:
+        pass  # the connection is gone; the pool replaces it on the next checkout
+    if is_protocol_request():
+        response = json_error(
+            "temporarily_unavailable", "The service is unavailable; try again shortly.", 503
+        )
+    else:
+        response = make_response(
+            render_template("error.html", status=503, error=None, outage=True), 503
+        )
+    response.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(OperationalError, handle_database_outage)
     app.before_request(check_request)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
