@@ -147,6 +147,13 @@ class I18nSettings:
 
 
 @dataclass(frozen=True)
+class OutboundSettings:
+    # "public": only https to public addresses; "any": development; "auto": public in production.
+    policy: str = "auto"
+    allow: list[str] = field(default_factory=list)  # trusted internal hosts or CIDR ranges
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -162,6 +169,7 @@ class Settings:
     mfa: MfaSettings = field(default_factory=MfaSettings)
     members: MembersSettings = field(default_factory=MembersSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
 
     base_dir: Path = field(default_factory=Path.cwd, compare=False)
 
@@ -313,6 +321,16 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def _is_network_or_host(entry: str) -> bool:
+    try:
+        ipaddress.ip_network(entry, strict=False)
+        return True
+    except ValueError:
+        labels = entry.rstrip(".").split(".")
+        return all(label and len(label) <= 63 and label.replace("-", "").isalnum()
+                   for label in labels)  # fmt: skip
+
+
 def _is_fernet_key(key: str) -> bool:
     import base64
     import binascii
@@ -342,6 +360,11 @@ def _validate(s: Settings) -> None:
     issuer = urlsplit(s.server.issuer)
     _check(s.server.env in ("development", "production"), "[server] env",
            "must be 'development' or 'production'")  # fmt: skip
+    _check(s.outbound.policy in ("auto", "public", "any"), "[outbound] policy",
+           "must be 'auto', 'public' or 'any'")  # fmt: skip
+    for entry in s.outbound.allow:
+        _check(_is_network_or_host(entry), "[outbound] allow",
+               f"{entry!r} is neither a CIDR range nor a hostname")  # fmt: skip
     _check(issuer.scheme in ("http", "https") and bool(issuer.netloc), "[server] issuer",
            "must be an absolute http(s) URL")  # fmt: skip
     _check(not issuer.query and not issuer.fragment and not s.server.issuer.endswith("/"),

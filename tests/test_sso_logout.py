@@ -468,6 +468,9 @@ def test_access_log_leaves_out_query_strings_and_referrers():
 
 def test_a_redirecting_logout_endpoint_counts_as_a_failure():
     from idp.oidc.backchannel import post_logout_token
+    from idp.oidc.outbound import Policy, opener
+
+    development = opener(Policy(public_only=False, allowed_hosts=frozenset(), allowed_networks=()))
 
     hits: list[str] = []
 
@@ -487,7 +490,7 @@ def test_a_redirecting_logout_endpoint_counts_as_a_failure():
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/logout"
-        assert post_logout_token(url, "token", timeout=5) == "HTTP 307"
+        assert post_logout_token(url, "token", timeout=5, opener=development) == "HTTP 307"
         assert hits == ["/logout"]  # the redirect was not followed
     finally:
         server.shutdown()

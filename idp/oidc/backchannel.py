@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from datetime import timedelta
 from urllib.parse import urlencode
+from urllib.request import OpenerDirector
 
 from flask import Flask, Response, g
 from sqlalchemy import func, select, update
@@ -23,7 +24,7 @@ from ..db import db
 from ..extensions import issuer, keystore, settings
 from ..models import Client, LogoutDelivery, SessionClient, SsoSession
 from ..models.oauth import find_client
-from .outbound import no_redirects
+from . import outbound
 
 log = logging.getLogger("idp.logout")
 
@@ -73,8 +74,13 @@ def logout_token(delivery: LogoutDelivery, client: Client) -> str:
     return keystore().sign(claims, alg=alg, typ=LOGOUT_TOKEN_TYP)
 
 
-def post_logout_token(uri: str, token: str, timeout: float) -> str | None:
-    """POST the token; None on a 2xx answer, else what went wrong (for the log)."""
+def post_logout_token(
+    uri: str, token: str, timeout: float, opener: OpenerDirector | None = None
+) -> str | None:
+    """POST the token; None on a 2xx answer, else what went wrong (for the log).
+
+    Build `opener` with outbound.opener() inside the app when calling from another thread.
+    """
     request = urllib.request.Request(  # noqa: S310 - uri is a registered http(s) URL
         uri,
         data=urlencode({"logout_token": token}).encode(),
@@ -82,7 +88,7 @@ def post_logout_token(uri: str, token: str, timeout: float) -> str | None:
         method="POST",
     )
     try:
-        with no_redirects.open(request, timeout=timeout) as response:
+        with (opener or outbound.opener()).open(request, timeout=timeout) as response:
             return None if 200 <= response.status < 300 else f"HTTP {response.status}"
     except urllib.error.HTTPError as error:
         return f"HTTP {error.code}"
@@ -142,10 +148,11 @@ def _record(delivery: LogoutDelivery, error: str | None) -> None:
 def _send_in_parallel(claimed: list[tuple[LogoutDelivery, str, str]]) -> list[str | None]:
     """One daemon thread per delivery, so a hung relying party never holds up shutdown."""
     timeout = settings().logout.backchannel_timeout
+    guarded = outbound.opener()  # the outbound policy, read here: the threads have no app
     outcomes: list[str | None] = ["no answer"] * len(claimed)
 
     def send(index: int, uri: str, token: str) -> None:
-        outcomes[index] = post_logout_token(uri, token, timeout)
+        outcomes[index] = post_logout_token(uri, token, timeout, guarded)
 
     threads = [
         threading.Thread(target=send, args=(index, uri, token), daemon=True)

@@ -18,6 +18,7 @@ from ..extensions import keystore
 from ..hashing import secret_digest
 from ..models import Client
 from ..models.oauth import SECRET_METHODS, scope_list
+from . import outbound
 from .claims import SCOPE_CLAIMS
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS, JwksError, public_signing_keys
 
@@ -117,6 +118,16 @@ def _scope(data: NewClient, code_flow: bool) -> str:
     return " ".join(dict.fromkeys(scopes))
 
 
+def _callable_uri(uri: str, field_name: str) -> str:
+    """A URL we will call (keys, logout tokens): allowed by the outbound policy (SSRF)."""
+    check_redirect_uri(uri, field_name, "invalid_client_metadata")
+    if not outbound.check_destination(uri):
+        raise _fail(
+            f"{field_name} must be an https URL of a public host (or one the operator allows)"
+        )
+    return uri
+
+
 def _keys(data: NewClient, method: str) -> tuple[dict | None, str | None]:
     """RFC 7591 §2: jwks and jwks_uri never both; here only for private_key_jwt, which needs one."""
     if data.jwks is not None and data.jwks_uri is not None:
@@ -126,7 +137,7 @@ def _keys(data: NewClient, method: str) -> tuple[dict | None, str | None]:
             raise _fail("jwks and jwks_uri are only used with private_key_jwt")
         return None, None
     if data.jwks_uri is not None:
-        return None, check_redirect_uri(data.jwks_uri, "jwks_uri", "invalid_client_metadata")
+        return None, _callable_uri(data.jwks_uri, "jwks_uri")
     if data.jwks is None:
         raise _fail("private_key_jwt needs jwks or jwks_uri")
     try:
@@ -152,9 +163,7 @@ def client_columns(data: NewClient) -> dict:
         )
     jwks, jwks_uri = _keys(data, method)
     if data.backchannel_logout_uri:
-        check_redirect_uri(
-            data.backchannel_logout_uri, "backchannel_logout_uri", "invalid_client_metadata"
-        )
+        _callable_uri(data.backchannel_logout_uri, "backchannel_logout_uri")
     return {
         "name": name,
         # Stored as given: redirect URIs are compared as exact strings (security invariant 1).
