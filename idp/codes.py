@@ -20,6 +20,7 @@ from .extensions import settings
 from .hashing import keyed_digest
 from .models import ActionToken, Member
 from .models.account import revoke_unused
+from .ratelimits import ip_allows_message
 
 CODE_LIFETIME = timedelta(minutes=5)
 CODE_TRIES = 5
@@ -54,7 +55,7 @@ def issue_code(member: Member, purpose: str, target: str) -> str:
     ).all()
     if any(p == purpose and now - t < RESEND_INTERVAL for p, t in recent):
         raise CodeError("wait")
-    if len(recent) >= HOURLY_LIMIT:
+    if len(recent) >= HOURLY_LIMIT or not ip_allows_message("code"):
         raise CodeError("hourly")
     code = f"{secrets.randbelow(1_000_000):06d}"
     salt = secrets.token_hex(8)

@@ -164,3 +164,30 @@ def test_change_password_needs_the_current_one_and_keeps_this_session(app, clien
         "Kata sandi Anda telah diubah",
         "Your password was changed",
     )
+
+
+def test_a_flood_of_resets_mails_one_account_at_most_five_times_an_hour(app, client, member):
+    answers = [_request_reset(client, "siti@example.id") for _ in range(12)]
+    assert {a.status_code for a in answers} == {200}
+    assert len({a.text for a in answers}) == 1  # the same answer when limited
+    assert len(_mails(app)) == 5
+
+
+def test_one_client_ip_gets_at_most_twenty_resets_an_hour(app, actions, client, clock):
+    for n in range(25):
+        actions.create_member(
+            membership_number=f"5{n:010d}", nik=f"31740515079{n:05d}", email=f"m{n}@example.id"
+        )
+    answers = [_request_reset(client, f"m{n}@example.id") for n in range(25)]
+    assert len({a.text for a in answers}) == 1
+    assert len(_mails(app)) == 20
+    token = csrf_from(client.get("/account/reset").text)
+    other_ip = client.post(
+        "/account/reset",
+        data={"identifier": "m24@example.id", "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "192.0.2.77"},
+    )
+    assert other_ip.status_code == 200 and len(_mails(app)) == 21
+    clock.advance(hours=1)
+    _request_reset(client, "m0@example.id")
+    assert len(_mails(app)) == 22  # a new hour, a new allowance

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..clock import utcnow
 from ..db import db
@@ -44,6 +44,21 @@ def issue_link(member: Member, purpose: str, endpoint: str, *, target: str | Non
     )
     token = _serializer(purpose).dumps(nonce)
     return settings().server.issuer + url_for(endpoint, token=token)
+
+
+MESSAGES_PER_HOUR = 5  # links of one kind mailed to one account
+
+
+def over_hourly_limit(member_id: int, purpose: str) -> bool:
+    """Whether this account was already sent the hour's share of links of this kind."""
+    sent = db.session.scalar(
+        select(func.count()).where(
+            ActionToken.member_id == member_id,
+            ActionToken.purpose == purpose,
+            ActionToken.created_at > utcnow() - timedelta(hours=1),
+        )
+    )
+    return sent >= MESSAGES_PER_HOUR
 
 
 def last_issued(member_id: int, purpose: str) -> ActionToken | None:

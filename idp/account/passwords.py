@@ -19,14 +19,28 @@ from ..models import Member, SsoSession
 from ..models.account import revoke_unused
 from ..models.identity import find_by_identifier
 from ..notifications import send_mail_quietly as send_quietly
+from ..ratelimits import ip_allows_message
 from ..sso import end_member_sessions
-from .links import issue_link
+from .links import issue_link, over_hourly_limit
 
 
 def request_reset(identifier: str) -> None:
-    """Email a reset link if the identifier names an account; say nothing either way."""
-    member = find_by_identifier(normalize_identifier(identifier)) if identifier.strip() else None
-    if member is None or not member.has_online_access or not member.email:
+    """Email a reset link if the identifier names an account; say nothing either way.
+
+    Both paths do the same work in the request (a lookup, an audit row, a commit; the mail
+    itself leaves through the outbox), so the answer's timing tells no account apart either
+    (security invariant 4). Limited per client IP and to 5 links an hour per account, with
+    the same answer when limited.
+    """
+    normalized = normalize_identifier(identifier)
+    member = find_by_identifier(normalized) if identifier.strip() else None
+    usable = member is not None and member.has_online_access and bool(member.email)
+    allowed = ip_allows_message("reset")
+    if not (usable and allowed) or over_hourly_limit(member.id, "reset_password"):
+        audit.record(
+            "reset_not_sent", detail={"identifier_hash": lockout.throttle_key(normalized)[:16]}
+        )
+        db.session.commit()
         return
     link = issue_link(member, "reset_password", "account.reset_password")
     audit.record("reset_requested", member_id=member.id)

@@ -18,13 +18,14 @@ from ..db import db
 from ..members import normalize_email
 from ..notifications import send_mail_quietly
 from ..oidc import interaction
+from ..ratelimits import ip_allows_message
 from ..security import safe_next
 from ..sso import current_session
 from . import activation, passwords, sessions, two_factor  # noqa: F401 (their routes)
 from . import profile as changes
 from .activation import ActivationForm
 from .blueprint import bp, login_required, recent_auth_required
-from .links import issue_link, last_issued, peek_link, redeem_link
+from .links import issue_link, last_issued, over_hourly_limit, peek_link, redeem_link
 
 
 @bp.route("")
@@ -89,7 +90,13 @@ def verification_needed():
     sent = False
     if request.method == "POST":
         last = last_issued(member.id, "verify_email")
-        if last is not None and utcnow() - last.created_at < RESEND_INTERVAL:
+        too_soon = last is not None and utcnow() - last.created_at < RESEND_INTERVAL
+        if (
+            too_soon
+            or over_hourly_limit(member.id, "verify_email")
+            or not ip_allows_message("verify_email")
+        ):
+            db.session.commit()  # the IP's count stands
             return render_template(
                 "account/verify_needed.html", member=member, next=next_url, throttled=True
             ), 429
