@@ -147,10 +147,21 @@ def check_csrf() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "csrf_exempt", False):
         return
+    # Fetch Metadata / Origin (RFC 6454 §7): a browser names the page a form came from; one
+    # from another origin is refused even with a token (defence in depth beside CSRF).
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != _own_origin():
+        abort(403, description=_("This form was sent from another website and was refused."))
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf_token", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(400, description=_("Your session expired. Please try again."))
+
+
+def _own_origin() -> str:
+    """The issuer's origin (scheme://host[:port]), as browsers send it in Origin."""
+    parts = urlsplit(current_app.extensions["idp.settings"].server.issuer)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def check_request() -> None:
@@ -220,3 +231,5 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.jinja_env.globals["csrf_token"] = csrf_token
+    # The configured host, shown on the sign-in page so members can compare the address bar.
+    app.jinja_env.globals["issuer_host"] = lambda: urlsplit(_own_origin()).netloc

@@ -11,7 +11,7 @@ import idp.auth.signin
 from idp.db import db
 from idp.models import Member, SsoSession
 
-from .helpers import PASSWORD, csrf_from
+from .helpers import PASSWORD, Actions, csrf_from, mail_text, mails
 from .malformed import BAD_BYTES, MAX_BODY, URLENCODED, assert_page, stored_rows
 
 
@@ -308,3 +308,41 @@ def test_nul_in_multipart_sign_in_is_400(app, client, member, login_form, argon2
     response = client.post("/login", data=form, content_type="multipart/form-data")
     assert_page(response, 400)
     assert argon2_calls == [] and stored_rows(app) == before
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example", "null", "http://127.0.0.1:5001"])
+def test_credentials_posted_from_another_origin_are_refused(actions, member, origin):
+    page = actions.client.get("/login")
+    form = {"identifier": member["email"], "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    response = actions.client.post("/login", data=form, headers={"Origin": origin})
+    assert response.status_code == 403
+    assert actions.client.get_cookie("idp_session") is None
+
+
+def test_credentials_posted_from_our_own_origin_are_served(actions, member):
+    page = actions.client.get("/login")
+    form = {"identifier": member["email"], "password": PASSWORD, "csrf_token": csrf_from(page.text)}
+    response = actions.client.post("/login", data=form, headers={"Origin": "http://127.0.0.1:5000"})
+    assert response.status_code == 302 and actions.client.get_cookie("idp_session") is not None
+
+
+def test_a_sign_in_from_a_new_browser_is_emailed_once(app, actions, member):
+    actions.sign_in(member["email"])  # the first sign-in ever: nothing to compare with
+    assert mails(app) == []
+    phone = Actions(app, app.test_client())
+    phone.client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    phone.client.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (Linux; Android 14) Chrome/130.0"
+    phone.sign_in(member["email"])
+    (notice,) = mails(app)
+    text = mail_text(notice)
+    assert "belum pernah kami lihat" in text and "Chrome, Android" in text  # her language
+    assert "/account/security" in text
+    phone.client.post("/logout", data={"csrf_token": csrf_from(phone.client.get("/account").text)})
+    phone.sign_in(member["email"])  # the same browser again: known now
+    actions.sign_in(member["email"])
+    assert len(mails(app)) == 1
+
+
+def test_the_sign_in_page_names_the_real_host(client):
+    page = client.get("/login", headers={"Host": "login-palsu.example"})
+    assert 'id="real-site"' in page.text and "127.0.0.1:5000" in page.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..auth.devices import browser_name
 from ..db import db
 from ..models import AuditEvent
 
@@ -47,16 +48,3 @@ def member_events(member_id: int) -> list[dict]:
         }
         for row in rows
     ]
-
-
-def browser_name(user_agent: str) -> str:
-    """A short, readable browser and system name from a User-Agent string."""
-    names = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Chrome/", "Chrome"), ("Firefox/", "Firefox"),
-             ("Safari/", "Safari")]  # fmt: skip
-    systems = [("Android", "Android"), ("iPhone", "iPhone"), ("Windows", "Windows"),
-               ("Mac OS X", "macOS"), ("Linux", "Linux")]  # fmt: skip
-    browser = next((name for token, name in names if token in user_agent), None)
-    system = next((name for token, name in systems if token in user_agent), None)
-    if browser and system:
-        return f"{browser}, {system}"
-    return browser or system or (user_agent[:40] or "—")

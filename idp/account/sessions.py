@@ -10,11 +10,11 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from sqlalchemy import select
 
+from ..auth.devices import browser_name
 from ..db import db
 from ..models import Client, SessionClient
 from ..sso import current_session, end_member_sessions, end_sessions, member_sessions
 from .blueprint import bp, login_required
-from .security_log import browser_name
 
 
 def _clients_by_session(session_ids: list[int]) -> dict[int, list[str]]:

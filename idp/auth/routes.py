@@ -18,7 +18,7 @@ from ..oidc import interaction
 from ..oidc.scopes import describe_scopes
 from ..security import safe_next
 from ..sso import current_session, end_sessions, start_session
-from . import lockout, mfa
+from . import devices, lockout, mfa
 from .factors import SecondFactorError
 from .lockout import Lock
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
@@ -143,10 +143,16 @@ def complete_sign_in(
     lockout.clear(normalize_identifier(identifier))
     if acr == "mfa":
         lockout.clear(mfa.account_key(member))
-    audit.record("signin", member_id=member.id, detail={"acr": acr, "password": password})
+    device = devices.device_hash()
+    new_device = devices.is_new_device(member, device)
+    audit.record(
+        "signin", member_id=member.id, detail={"acr": acr, "password": password, "device": device}
+    )
     if password:
         interaction.login_finished(sso.sid)
     db.session.commit()
+    if new_device:
+        devices.notify_new_device(member)
     return redirect(next_url)
 
 
@@ -202,6 +208,7 @@ def consent_screen(pending: interaction.Interaction):
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    devices.init_app(app)
     interaction.register_screen(app, "login", login_screen)
     interaction.register_screen(app, "mfa", second_factor_screen)
     interaction.register_screen(app, "consent", consent_screen)
