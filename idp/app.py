@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, i18n, security
+from . import db, helpdesk, i18n, security
 from .auth.sessions import write_cookie
 from .clock import Clock
 from .config import Settings, load_settings
@@ -67,5 +67,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(registration_bp)
+    helpdesk.init_app(app)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_datetime, get_locale
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from .auth.sessions import current_session
+from .clock import utcnow
+from .db import db
 from .extensions import settings
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
@@ -32,6 +37,20 @@ def remember_requested_locale() -> None:
     chosen = next((language for language in wanted if language in locales), None)
     if chosen:
         session["locale"] = chosen
+        save_to_profile(chosen)
+
+
+def save_to_profile(language: str) -> None:
+    """A signed-in member's choice becomes their profile's language: emails and SMS use it,
+    and relying parties read it as the `locale` claim (OIDC Core §5.1)."""
+    try:
+        sso = current_session()
+        if sso is not None and sso.member.locale != language:
+            sso.member.locale = language
+            sso.member.updated_at = utcnow()
+            db.session.commit()
+    except SQLAlchemyError:  # a preference is not worth failing the page over
+        db.session.rollback()
 
 
 def select_locale() -> str:
@@ -53,6 +72,17 @@ def url_with_language(language: str) -> str:
     return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
+# Indonesia's own abbreviations; elsewhere the offset (Babel's "+0700" style).
+ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
+               "Asia/Jayapura": "WIT"}  # fmt: skip
+
+
+def time_zone_label() -> str:
+    """The label shown beside every time on a page: one zone, always named."""
+    zone = settings().i18n.timezone
+    return ZONE_LABELS.get(zone) or format_datetime(datetime.now(UTC), "ZZZZ")
+
+
 def init_app(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(TRANSLATIONS_DIR)
     app.config["BABEL_DEFAULT_LOCALE"] = app.extensions["idp.settings"].i18n.default_locale
@@ -62,3 +92,4 @@ def init_app(app: Flask) -> None:
     app.before_request(remember_requested_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["url_with_language"] = url_with_language
+    app.jinja_env.globals["time_zone_label"] = time_zone_label

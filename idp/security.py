@@ -169,7 +169,10 @@ def handle_http_error(error: HTTPException):
         code = "invalid_request" if status < 500 else "server_error"
         response = json_error(code, error.description or error.name, status)
     else:
-        response = render_template("error.html", status=status, error=error), status
+        # Werkzeug's stock descriptions are English: the page says it in the member's language,
+        # and shows a description only when our code wrote one (already translated).
+        detail = error.description if error.description != type(error).description else None
+        response = render_template("error.html", status=status, detail=detail), status
     response = make_response(response)
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import backchannel, i18n, oidc, security, sessions
+from . import backchannel, i18n, layout, oidc, security, sessions
 from .clock import Clock
 from .config import Settings, load_settings
 from .db import db
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     sessions.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    layout.init_app(app)
     oidc.init_app(app)
     for blueprint in (
         oidc.bp,
