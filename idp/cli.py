@@ -111,8 +111,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--benefits-url", default=DEMO_RP, show_default=True,
+              help="Where the demo benefits app is served (its redirect URIs).")  # fmt: skip
 @click.pass_context
-def demo(ctx: click.Context, as_json: bool) -> None:
+def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
     """Seed a demo member and the benefits demo client; print their credentials."""
     from .auth.passwords import hash_password
     from .db import db
@@ -121,6 +123,7 @@ def demo(ctx: click.Context, as_json: bool) -> None:
     from .models.identity import find_by_identifier
     from .oidc.clients import NewClient, register_client
 
+    rp = benefits_url.rstrip("/")
     with _app_context(ctx) as app:
         info = dict(DEMO_MEMBER)
         password = info.pop("password")
@@ -134,11 +137,11 @@ def demo(ctx: click.Context, as_json: bool) -> None:
         client, secret = register_client(
             NewClient(
                 name="Layanan Manfaat (demo)",
-                redirect_uris=[f"{DEMO_RP}/auth/callback"],
+                redirect_uris=[f"{rp}/auth/callback"],
                 scope="openid profile email phone address membership",
                 first_party=True,
-                post_logout_redirect_uris=[f"{DEMO_RP}/"],
-                backchannel_logout_uri=f"{DEMO_RP}/auth/backchannel-logout",
+                post_logout_redirect_uris=[f"{rp}/"],
+                backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
             )
         )
         client.client_id = DEMO_CLIENT_ID

@@ -37,6 +37,7 @@ def remember_requested_locale() -> None:
     chosen = next((language for language in wanted if language in locales), None)
     if chosen:
         session["locale"] = chosen
+    if chosen and chosen == request.args.get("lang"):  # a language link: the member's choice
         save_to_profile(chosen)
 
 

@@ -94,3 +94,12 @@ def test_a_language_choice_without_a_session_changes_no_profile(actions, client,
     client.get("/login?lang=en")
     with app.app_context():
         assert db.session.get(Member, member["id"]).locale == "id"
+
+
+def test_ui_locales_alone_does_not_change_the_profile(actions, client, app):
+    """ui_locales is a relying party's hint for this sign-in (Core §3.1.2.1), not a choice."""
+    member = actions.create_member()
+    actions.sign_in("siti@example.id")
+    client.get("/account?ui_locales=en")
+    with app.app_context():
+        assert db.session.get(Member, member["id"]).locale == "id"

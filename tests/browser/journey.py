@@ -8,7 +8,7 @@ from pathlib import Path
 import pyotp
 from playwright.sync_api import Page, expect
 
-from .conftest import Portal, page_problems
+from .conftest import DESKTOP, PHONE, Portal, page_problems
 
 
 class Member:
@@ -26,11 +26,19 @@ class Member:
         self.page.wait_for_load_state()
         self.problems += page_problems(self.page, self.axe)
         if self.portal.screenshots:
-            width = self.page.viewport_size["width"]
-            target = Path(self.portal.screenshots) / f"{step}-{width}.png"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(target), full_page=True)
+            self.screenshot(step)
         self.portal.seen.append(f"{self.name}:{step}")
+
+    def screenshot(self, step: str) -> None:
+        """Save the page at phone and desktop width (`make screenshots`), then restore it."""
+        directory = Path(self.portal.screenshots)
+        directory.mkdir(parents=True, exist_ok=True)
+        viewport = self.page.viewport_size
+        for size in (PHONE, DESKTOP):
+            self.page.set_viewport_size(size)
+            target = directory / f"{step}-{size['width']}.png"
+            self.page.screenshot(path=str(target), full_page=True, animations="disabled")
+        self.page.set_viewport_size(viewport)
 
     def heading(self, name: str | re.Pattern) -> None:
         expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
@@ -56,7 +64,7 @@ class Member:
         self.portal.last_step = step
         return self.totp.at(now)
 
-    def sign_in_at_idp(self, identifier: str, password: str, step: str = "sign-in") -> None:
+    def sign_in_at_idp(self, identifier: str, password: str, step: str) -> None:
         """On the identity provider's sign-in page: identifier, password, then a code if asked."""
         self.heading(re.compile("Sign in|Masuk"))
         self.saw(step)

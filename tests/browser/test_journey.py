@@ -63,7 +63,7 @@ def test_members_journey(portal, make_page, axe, cli):
     # She signs in to the benefits app with her new password and sees her balances.
     siti.goto(benefits)
     siti.click("link", "Sign in with your member account")
-    siti.sign_in_at_idp(email, password)
+    siti.sign_in_at_idp(email, password, step="05-sign-in")
     siti.heading("My benefits")
     expect(page.get_by_text(DEMO_MEMBER["name"])).to_be_visible()
     expect(page.get_by_text(re.compile(r"Rp\s?[\d.]+")).first).to_be_visible()
