@@ -24,6 +24,7 @@ from ..clock import utcnow
 from ..db import db, upsert
 from ..extensions import settings
 from ..hashing import keyed_digest
+from ..i18n import time_zone_label
 from ..models import LoginThrottle, Member, RateBucket
 from ..models.identity import find_by_identifier
 
@@ -150,7 +151,7 @@ def _send_lock_notice(member: Member, lock: Lock) -> None:
         notice = _(
             "Someone entered a wrong password for your account too many times, so sign-in is "
             "locked until %(until)s. If it was you, wait or reset your password to unlock it now.",
-            until=format_datetime(lock.until, "short"),
+            until=f"{format_datetime(lock.until, 'short')} {time_zone_label()}",
         )
     reset_url = f"{settings().server.issuer}/account/reset"
     send_quietly(
