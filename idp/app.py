@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, helpdesk, i18n, security
+from . import db, helpdesk, i18n, language_choice, security
 from .auth.sessions import write_cookie
 from .clock import Clock
 from .config import Settings, load_settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     db.init_app(app)
     security.init_app(app)  # its checks run before anything reads the request body
     i18n.init_app(app)
+    language_choice.init_app(app)
     server.init_app(app)
     backchannel.init_app(app)
     app.after_request(write_cookie)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, has_request_context, request, session
-from flask_babel import Babel, format_datetime, get_locale
-from sqlalchemy.exc import SQLAlchemyError
+from flask_babel import Babel, get_locale
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
-from .auth.sessions import current_session
-from .clock import utcnow
-from .db import db
 from .extensions import settings
+from .timezones import time_zone_label
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -37,21 +33,6 @@ def remember_requested_locale() -> None:
     chosen = next((language for language in wanted if language in locales), None)
     if chosen:
         session["locale"] = chosen
-    if chosen and chosen == request.args.get("lang"):  # a language link: the member's choice
-        save_to_profile(chosen)
-
-
-def save_to_profile(language: str) -> None:
-    """A signed-in member's choice becomes their profile's language: emails and SMS use it,
-    and relying parties read it as the `locale` claim (OIDC Core §5.1)."""
-    try:
-        sso = current_session()
-        if sso is not None and sso.member.locale != language:
-            sso.member.locale = language
-            sso.member.updated_at = utcnow()
-            db.session.commit()
-    except SQLAlchemyError:  # a preference is not worth failing the page over
-        db.session.rollback()
 
 
 def select_locale() -> str:
@@ -71,17 +52,6 @@ def url_with_language(language: str) -> str:
         args = MultiDict()
     args["lang"] = language
     return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
-
-
-# Indonesia's own abbreviations; elsewhere the offset (Babel's "+0700" style).
-ZONE_LABELS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-               "Asia/Jayapura": "WIT"}  # fmt: skip
-
-
-def time_zone_label() -> str:
-    """The label shown beside every time on a page: one zone, always named."""
-    zone = settings().i18n.timezone
-    return ZONE_LABELS.get(zone) or format_datetime(datetime.now(UTC), "ZZZZ")
 
 
 def init_app(app: Flask) -> None:

@@ -24,9 +24,9 @@ from ..clock import utcnow
 from ..db import db, upsert
 from ..extensions import settings
 from ..hashing import keyed_digest
-from ..i18n import time_zone_label
 from ..models import LoginThrottle, Member, RateBucket
 from ..models.identity import find_by_identifier
+from ..timezones import time_zone_label
 
 
 @dataclass(frozen=True)
