@@ -29,7 +29,12 @@ def site_context() -> dict:
     """What every page's header and footer need: contacts, the real host, who is signed in."""
     conf = settings()
     host = conf.help.portal_host or urlsplit(conf.server.issuer).netloc
-    return {"helpdesk": conf.help, "portal_host": host, "signed_in": _signed_in}
+    return {
+        "helpdesk": conf.help,
+        "portal_host": host,
+        "help_url": f"{conf.server.issuer.rstrip('/')}/help",  # for emails: no request there
+        "signed_in": _signed_in,
+    }
 
 
 def _signed_in() -> bool:

@@ -148,10 +148,11 @@ def _send_lock_notice(member: Member, lock: Lock) -> None:
     from ..account.activation import send_quietly  # account builds on auth, not the reverse
 
     with force_locale(member.locale):  # the member's language, not this request's
+        until = f"{format_datetime(lock.until, 'short')} {time_zone_label()}"
         notice = _(
             "Someone entered a wrong password for your account too many times, so sign-in is "
             "locked until %(until)s. If it was you, wait or reset your password to unlock it now.",
-            until=f"{format_datetime(lock.until, 'short')} {time_zone_label()}",
+            until=until,
         )
     reset_url = f"{settings().server.issuer}/account/reset"
     send_quietly(
