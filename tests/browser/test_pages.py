@@ -62,3 +62,28 @@ def test_consent_page(portal, make_page, axe):
     expect(visitor.page.get_by_role("button", name="Allow")).to_be_visible()
     visitor.saw("consent")
     assert not visitor.problems, "\n".join(visitor.problems)
+
+
+def test_benefits_forms_with_errors_and_the_no_membership_page(portal, make_page, axe):
+    from ..benefits.conftest import signed_in
+
+    visitor = Member(make_page(PHONE), portal, axe)
+    app, page = portal.benefits_app, visitor.page
+
+    class Cookies:  # signed_in() plants the session behind whatever holds the cookie
+        def set_cookie(self, name: str, value: str) -> None:
+            page.context.add_cookies([{"name": name, "value": value, "url": portal.benefits_url}])
+
+    signed_in(app, Cookies())
+    visitor.goto(f"{portal.benefits_url}/claims/new/jkk?lang=en")
+    visitor.heading("Report a work accident (JKK)")
+    visitor.click("button", "Submit claim")
+    expect(page.get_by_role("alert")).to_contain_text("Please correct the fields")
+    expect(page.get_by_label("Date of the accident")).to_have_attribute("aria-invalid", "true")
+    visitor.saw("jkk-errors")
+
+    signed_in(app, Cookies(), sub="sub-2", membership_number=None)
+    visitor.goto(f"{portal.benefits_url}/")
+    visitor.heading("No membership linked")
+    visitor.saw("no-membership")
+    assert not visitor.problems, "\n".join(visitor.problems)
