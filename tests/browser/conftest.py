@@ -34,6 +34,7 @@ CHROMIUM_FLAGS = [
 ]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
+WIDTHS = (360, 768, 1024, 1440)  # every page must fit each of these without sideways scrolling
 TIMEOUT_MS = 10_000
 SERIOUS = {"serious", "critical"}
 
@@ -148,11 +149,16 @@ def portal(live_server, tmp_path, clock) -> Iterator[Portal]:
 
 
 def page_problems(page, axe) -> list[str]:
-    """What is wrong with the page on screen: serious axe violations, sideways scrolling."""
+    """What is wrong with the page on screen: sideways scrolling at any of WIDTHS, serious or
+    critical axe violations (at the page's own viewport)."""
     problems = []
-    wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    if wide > 0:
-        problems.append(f"{page.url} scrolls sideways by {wide}px")
+    viewport = page.viewport_size
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": viewport["height"]})
+        wide = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if wide > 0:
+            problems.append(f"{page.url} scrolls sideways by {wide}px at {width}px")
+    page.set_viewport_size(viewport)
     for violation in axe.run(page).response["violations"]:
         if violation["impact"] in SERIOUS:
             targets = [node["target"] for node in violation["nodes"]][:3]
