@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, i18n, security, sso
+from . import db, helpdesk, i18n, language_choice, security, sso
 from .clock import Clock
 from .config import Settings, load_settings
 from .hosts import HostCheck
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     security.init_app(app)  # its checks run before anything reads the request body
     i18n.init_app(app)
     sso.init_app(app)
+    language_choice.init_app(app)
     server.init_app(app)
     errors.init_app(app)
     backchannel.init_app(app)
@@ -67,5 +68,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     registration.init_app(app)
     auth.init_app(app)  # the sign-in screens, registered for the protocol's prompts
     account.init_app(app)
+    helpdesk.init_app(app)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

@@ -92,18 +92,23 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the identity provider with gunicorn."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy import text as sa_text
+    from sqlalchemy.exc import DBAPIError
 
+    from .db import db
     from .extensions import keystore
     from .wsgi_server import serve as run
 
     with _app_context(ctx) as app:
         try:
             ready = "RS256" in keystore().algorithms
-        except OperationalError as error:
-            reason = str(error.orig or error).strip().splitlines()[0]
-            raise click.ClickException(f"the database cannot be reached: {reason}") from error
         except DBAPIError as error:
+            db.session.rollback()
+            try:
+                db.session.execute(sa_text("SELECT 1"))
+            except DBAPIError as unreachable:
+                reason = str(unreachable.orig or unreachable).strip().splitlines()[0]
+                raise click.ClickException(f"the database cannot be reached: {reason}") from error
             raise click.ClickException("the database is not initialised: run `idp init`") from error
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
@@ -114,8 +119,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--benefits-url", default=DEMO_RP, show_default=True,
+              help="Where the demo benefits app is served (its redirect URIs).")  # fmt: skip
 @click.pass_context
-def demo(ctx: click.Context, as_json: bool) -> None:
+def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
     """Seed a demo member and the benefits demo client; print their credentials."""
     from .auth.passwords import hash_password
     from .db import db
@@ -124,6 +131,7 @@ def demo(ctx: click.Context, as_json: bool) -> None:
     from .models.identity import find_by_identifier
     from .oidc.clients import NewClient, register_client
 
+    rp = benefits_url.rstrip("/")
     with _app_context(ctx) as app:
         info = dict(DEMO_MEMBER)
         password = info.pop("password")
@@ -137,11 +145,11 @@ def demo(ctx: click.Context, as_json: bool) -> None:
         client, secret = register_client(
             NewClient(
                 name="Layanan Manfaat (demo)",
-                redirect_uris=[f"{DEMO_RP}/auth/callback"],
+                redirect_uris=[f"{rp}/auth/callback"],
                 scope="openid profile email phone address membership",
                 first_party=True,
-                post_logout_redirect_uris=[f"{DEMO_RP}/"],
-                backchannel_logout_uri=f"{DEMO_RP}/auth/backchannel-logout",
+                post_logout_redirect_uris=[f"{rp}/"],
+                backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
             )
         )
         client.client_id = DEMO_CLIENT_ID

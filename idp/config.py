@@ -154,6 +154,16 @@ class OutboundSettings:
 
 
 @dataclass(frozen=True)
+class HelpSettings:
+    """Contact details shown on /help and in every page's footer."""
+
+    helpdesk_phone: str = "1500 910"
+    helpdesk_email: str = "care@example.id"
+    helpdesk_hours: str = "08:00-17:00 WIB"  # on working days (Monday to Friday)
+    portal_host: str = ""  # the address members should see in the address bar; "" = the issuer's
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -170,6 +180,7 @@ class Settings:
     members: MembersSettings = field(default_factory=MembersSettings)
     i18n: I18nSettings = field(default_factory=I18nSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    help: HelpSettings = field(default_factory=HelpSettings)
 
     base_dir: Path = field(default_factory=Path.cwd, compare=False)
 

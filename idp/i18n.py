@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from .extensions import settings
+from .timezones import time_zone_label
 
 TRANSLATIONS_DIR = Path(__file__).parent / "translations"
 
@@ -62,3 +63,4 @@ def init_app(app: Flask) -> None:
     app.before_request(remember_requested_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["url_with_language"] = url_with_language
+    app.jinja_env.globals["time_zone_label"] = time_zone_label

@@ -147,15 +147,23 @@ def check_csrf() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "csrf_exempt", False):
         return
-    # Fetch Metadata / Origin (RFC 6454 §7): a browser names the page a form came from; one
-    # from another origin is refused even with a token (defence in depth beside CSRF).
-    origin = request.headers.get("Origin")
-    if origin is not None and origin != _own_origin():
+    if _from_another_origin():
         abort(403, description=_("This form was sent from another website and was refused."))
     sent = request.form.get("csrf_token", "")
     expected = session.get("csrf_token", "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(400, description=_("Your session expired. Please try again."))
+
+
+def _from_another_origin() -> bool:
+    """Whether the browser says this request came from another site's page (defence in depth
+    beside the CSRF token). Fetch Metadata (`Sec-Fetch-Site`) is sent whatever the referrer
+    policy; `Origin` (RFC 6454 §7) is "null" under ours (no-referrer), so only a named
+    origin counts."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    return origin not in (None, "null") and origin != _own_origin()
 
 
 def _own_origin() -> str:
@@ -196,7 +204,10 @@ def handle_http_error(error: HTTPException):
         code = "invalid_request" if status < 500 else "server_error"
         response = json_error(code, error.description or error.name, status)
     else:
-        response = render_template("error.html", status=status, error=error), status
+        # Werkzeug's stock descriptions are English: the page says it in the member's language,
+        # and shows a description only when our code wrote one (already translated).
+        detail = error.description if error.description != type(error).description else None
+        response = render_template("error.html", status=status, detail=detail), status
     response = make_response(response)
     if status == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)

@@ -201,13 +201,19 @@ def live_server_sections() -> dict:
 
 
 @pytest.fixture
-def live_server(make_config, live_server_sections):
+def live_server_clock():
+    """The clock of `live_server`: None for the wall clock; a test module may inject one."""
+    return None
+
+
+@pytest.fixture
+def live_server(make_config, live_server_sections, live_server_clock):
     """A real HTTP server on loopback whose issuer is its own URL; stops after the test."""
     proxy = _LazyApp()
     server = make_server("127.0.0.1", 0, proxy, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     settings = load_settings(make_config(base_url, **live_server_sections), environ={})
-    proxy.app = create_app(settings)
+    proxy.app = create_app(settings, clock=live_server_clock)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     live = Actions(proxy.app, None)

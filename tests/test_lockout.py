@@ -117,6 +117,7 @@ def test_the_member_is_emailed_once_per_lock(app, actions, member):
     assert len(notices) == 1
     assert notices[0]["To"] == "siti@example.id"
     assert "/account/reset" in mail_text(notices[0])
+    assert re.search(r"dikunci sampai \S+ \S+ WIB", mail_text(notices[0]))  # one zone, named
 
 
 def test_no_email_for_an_identifier_without_account(app, actions):

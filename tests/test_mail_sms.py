@@ -182,3 +182,13 @@ def test_unreachable_webhook_is_a_delivery_error(make_app):
     app = _webhook_app(make_app, f"http://127.0.0.1:{_free_port()}/sms", retries=0)
     with app.app_context(), pytest.raises(DeliveryError):
         send_sms("+6281234567890", "x")
+
+
+def test_html_mail_links_to_help_and_warns_about_phishing_without_a_request(app):
+    with app.app_context():  # as from the CLI or a background job: no request to build URLs
+        send_template("siti@example.id", "security_notice", "en", name="Siti", notice="-",
+                      reset_url="http://127.0.0.1:5000/account/reset")  # fmt: skip
+        outbox = app.extensions["idp.settings"].mail_outbox_dir
+    html = _parse(next(outbox.iterdir()).read_bytes()).get_body(("html",)).get_content()
+    assert 'href="http://127.0.0.1:5000/help"' in html
+    assert "We never ask for your password" in html

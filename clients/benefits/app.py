@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import access, backchannel, documents, i18n, oidc, security, sessions
+from . import access, backchannel, documents, i18n, layout, oidc, security, sessions
 from .clock import Clock
 from .config import Settings, load_settings
 from .db import db
@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     sessions.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    layout.init_app(app)
     oidc.init_app(app)
     documents.init_app(app)
     app.jinja_env.globals["is_claims_officer"] = access.is_claims_officer

@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 from .access import start_member_session
 from .config import Settings
 from .security import safe_next
+from .sign_in_failures import failure_code, plain_reason
 
 SCOPE = "openid profile email membership"
 ROLES_SCOPE = "roles"  # the identity provider's roles scope: staff roles such as claims_officer
@@ -107,8 +108,8 @@ def callback() -> ResponseReturnValue:
     try:
         claims = _complete_sign_in()
     except (SignInError, OAuthError, JoseError) as error:
-        current_app.logger.warning("sign-in refused: %s %s", type(error).__name__, error)
-        return render_template("auth/sign_in_failed.html"), 400
+        current_app.logger.warning("sign-in refused: %s", failure_code(error))
+        return render_template("auth/sign_in_failed.html", reason=plain_reason(error)), 400
     except requests.RequestException as error:
         current_app.logger.warning("identity provider unreachable: %s", type(error).__name__)
         return render_template("auth/sign_in_failed.html", unreachable=True), 502

@@ -63,7 +63,9 @@ def security_headers(response: Response) -> Response:
 
 def error_page(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
-    return render_template("error.html", status=status, error=error), status
+    # Werkzeug's stock descriptions are English: show only one our own code wrote.
+    detail = error.description if error.description != type(error).description else None
+    return render_template("error.html", status=status, detail=detail), status
 
 
 def init_app(app: Flask) -> None:

@@ -57,14 +57,14 @@ def notify_new_device(member: Member) -> None:
     browser = browser_name(request.user_agent.string or "")
     address = client_ip() or "?"
     when = utcnow()
+    security_log = settings().server.issuer + "/account/security"
     notifications.notify(
         member,
         lambda: _(
             "Your account was just signed in to from a browser we have not seen before: "
             "%(browser)s, at %(when)s, from the address %(ip)s. If this was you, nothing needs "
             "doing. If not, change your password and check your security log: %(url)s",
-            browser=browser, when=format_datetime(when, "medium"), ip=address,
-            url=f"{settings().server.issuer}/account/security",
+            browser=browser, when=format_datetime(when, "medium"), ip=address, url=security_log,
         ),
     )  # fmt: skip
 

@@ -26,6 +26,7 @@ from ..extensions import settings
 from ..hashing import keyed_digest
 from ..models import LoginThrottle, Member, RateBucket
 from ..models.identity import find_by_identifier
+from ..timezones import time_zone_label
 
 
 @dataclass(frozen=True)
@@ -216,7 +217,7 @@ def _send_lock_notice(member: Member, lock: Lock) -> None:
         lambda: _(
             "Someone entered a wrong password for your account too many times, so sign-in is "
             "locked until %(until)s. If it was you, wait or reset your password to unlock it now.",
-            until=format_datetime(lock.until, "short"),
+            until=format_datetime(lock.until, "short") + " " + time_zone_label(),
         ),
     )
 

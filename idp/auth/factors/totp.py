@@ -58,7 +58,9 @@ class TotpEnrolment:
         """The provisioning URI as an inline SVG QR code (no external service)."""
         image = qrcode.make(self.uri, image_factory=qrcode.image.svg.SvgPathImage, border=2)
         svg = image.to_string(encoding="unicode")
-        return Markup(svg.replace("<svg ", '<svg role="img" class="qr" ', 1))  # noqa: S704
+        name = Markup.escape(_("QR code for your authenticator app"))
+        opening = f'<svg role="img" aria-label="{name}" class="qr" '
+        return Markup(svg.replace("<svg ", opening, 1))  # noqa: S704
 
     @property
     def grouped_secret(self) -> str:
