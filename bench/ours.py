@@ -10,6 +10,7 @@ import json
 import os
 import re
 import secrets
+import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -56,11 +57,27 @@ def reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def database_url(name: str, work: Path, args) -> str:
+    """SQLite in the run's own directory, or the bench's PostgreSQL database."""
+    return f"sqlite:///{work / 'idp.sqlite3'}" if name == "sqlite" else args.postgres_url
+
+
+def server_version(url: str) -> str:
+    if url.startswith("sqlite"):
+        return f"SQLite {sqlite3.sqlite_version}"
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.text("SHOW server_version")).scalar()
+    engine.dispose()
+    return f"PostgreSQL {version}"
+
+
 class Ours:
     """One database's installation: config, schema, keys, client, member, server."""
 
-    def __init__(self, work: Path, database_url: str, cpus: str | None) -> None:
+    def __init__(self, work: Path, database_url: str, cpus: str | None, challenge: str) -> None:
         self.work = work
+        self.challenge = challenge  # the S256 PKCE challenge every pre-minted code carries
         self.database_url = database_url
         self.cpus = cpus
         self.port = processes.free_port()
@@ -162,7 +179,7 @@ class Ours:
         )
         return member, client
 
-    def mint_codes(self, alg: str, count: int, challenge: str) -> list[str]:
+    def mint_codes(self, alg: str, count: int) -> list[str]:
         """Authorization codes as /authorize stores them (valid 60 s: mint just before use)."""
         from idp.clock import utcnow
         from idp.db import db
@@ -181,7 +198,7 @@ class Ours:
                     "redirect_uri": REDIRECT_URI,
                     "scope": "openid offline_access",
                     "nonce": f"n-{index}",
-                    "code_challenge": challenge,
+                    "code_challenge": self.challenge,
                     "code_challenge_method": "S256",
                     "sid": None,
                     "auth_time": now,

@@ -16,20 +16,17 @@ import json
 import os
 import secrets
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from . import machine, prereqs, report, scale
 from .measure import Plan, compare
-from .ours import MEMBER, REDIRECT_URI, Ours
+from .ours import MEMBER, REDIRECT_URI, Ours, database_url, server_version
 from .peer import Peer
-from .sides import Shared, Side
+from .sides import Shared, our_side, peer_side
 from .workloads import SIGN_IN, WORKLOADS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,45 +81,11 @@ def pkce_pair() -> tuple[str, str]:
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def database_url(name: str, work: Path, args) -> str:
-    return f"sqlite:///{work / 'idp.sqlite3'}" if name == "sqlite" else args.postgres_url
-
-
-def server_version(url: str) -> str:
-    if url.startswith("sqlite"):
-        return f"SQLite {sqlite3.sqlite_version}"
-    engine = sa.create_engine(url)
-    with engine.connect() as conn:
-        version = conn.execute(sa.text("SHOW server_version")).scalar()
-    engine.dispose()
-    return f"PostgreSQL {version}"
-
-
-def our_side(ours: Ours, alg: str) -> Side:
-    def mint(kind: str, count: int, _challenge=None) -> list[str]:
-        if kind == "codes":
-            return ours.mint_codes(alg, count, ours.challenge)
-        return ours.mint_refresh_tokens(alg, count)
-
-    return Side("ours", ours.issuer, ours.clients[alg], mint,
-                lambda: ours.member_access_token(alg), ours.worker_pids,
-                sign_in_form=ours.sign_in_form)  # fmt: skip
-
-
-def peer_side(peer: Peer) -> Side:
-    def mint(kind: str, count: int) -> list[str]:
-        return peer.mint_codes(count) if kind == "codes" else peer.mint_refresh_tokens(count)
-
-    return Side("peer", peer.issuer, peer.client, mint, peer.member_access_token,
-                peer.worker_pids)  # fmt: skip
-
-
 def bench_database(name: str, args, plan: Plan, node: str, shared: Shared, challenge: str,
                    cpus: tuple[str | None, str | None], scratch: Path) -> dict:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix=f"idp-bench-{name}-"))
     url = database_url(name, work, args)
-    ours = Ours(work, url, cpus[0])
-    ours.challenge = challenge
+    ours = Ours(work, url, cpus[0], challenge)
     log(f"[{name}] installing ours (idp init, members create, clients create) in {work}")
     ours.install()
     out: dict = {"database": server_version(url), "workloads": {}, "es256": {}}
@@ -148,7 +111,8 @@ def bench_database(name: str, args, plan: Plan, node: str, shared: Shared, chall
         }
     finally:
         ours.stop()
-        shutil.rmtree(work, ignore_errors=True) if not args.quick else None
+        if not args.quick:  # a quick run keeps its logs for a look at a failure
+            shutil.rmtree(work, ignore_errors=True)
     return out
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from . import bulk
 from .measure import Plan, compare
-from .ours import MEMBER, Ours
-from .sides import Shared
+from .ours import MEMBER, Ours, database_url, server_version
+from .sides import Shared, our_side
 from .workloads import SCALE_WORKLOADS, by_name
 
 SMALL = 1_000
@@ -18,12 +18,9 @@ SMALL = 1_000
 
 def run(name: str, args, plan: Plan, shared: Shared, challenge: str,
         cpus: tuple[str | None, str | None], scratch: Path, log) -> dict:  # fmt: skip
-    from .run import database_url, our_side, server_version
-
     work = Path(tempfile.mkdtemp(prefix=f"idp-bench-rows-{name}-"))
     url = database_url(name, work, args)
-    ours = Ours(work, url, cpus[0])
-    ours.challenge = challenge
+    ours = Ours(work, url, cpus[0], challenge)
     ours.install()
     client_id = ours.clients["RS256"][0]
     out: dict = {"database": server_version(url), "stages": {}}

@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .load import Request
+from .ours import Ours
+from .peer import Peer
 from .workloads import Workload
 
 
@@ -68,3 +70,22 @@ def build_request(side: Side, workload: Workload, shared: Shared, values: list[s
     return Request(base_url=side.base_url, path=side.path(workload), method=workload.method,
                    body=body, values_file=values_file, authorization=authorization,
                    cookie=cookie, expect=expect)  # fmt: skip
+
+
+def our_side(ours: Ours, alg: str) -> Side:
+    def mint(kind: str, count: int) -> list[str]:
+        if kind == "codes":
+            return ours.mint_codes(alg, count)
+        return ours.mint_refresh_tokens(alg, count)
+
+    return Side("ours", ours.issuer, ours.clients[alg], mint,
+                lambda: ours.member_access_token(alg), ours.worker_pids,
+                sign_in_form=ours.sign_in_form)  # fmt: skip
+
+
+def peer_side(peer: Peer) -> Side:
+    def mint(kind: str, count: int) -> list[str]:
+        return peer.mint_codes(count) if kind == "codes" else peer.mint_refresh_tokens(count)
+
+    return Side("peer", peer.issuer, peer.client, mint, peer.member_access_token,
+                peer.worker_pids)  # fmt: skip
