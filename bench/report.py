@@ -95,21 +95,43 @@ def scale_tables(results: dict) -> str:
     return "\n".join(lines)
 
 
+def _run_loads(results: dict) -> list[float]:
+    """The 1-minute load average after every run, wherever it is in the results."""
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "load_average_1m" in node and "rps" in node and "runs" not in node:
+                found.append(node["load_average_1m"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(results)
+    return found
+
+
 def header(results: dict, source: Path) -> str:
     m, v, s = results["machine"], results["versions"], results["settings"]
+    loads = _run_loads(results) or [0.0]
     return "\n".join([
         f"Measured {results['started_at']} – {results['finished_at']} with `{results['command']}`"
         f" (results: `{source}`).",
         "",
         f"- Machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gb']} GB, Linux {m['kernel']}; "
         f"{m['pinning']}. Load average (1/5/15 min) at start {m['load_average_at_start']}, at "
-        f"end {m['load_average_at_end']} — the machine was shared with other work.",
-        f"- Versions: idp {v['idp_commit']} (Python {m['python']}, Flask {v['flask']}, Authlib "
-        f"{v['authlib']}, SQLAlchemy {v['sqlalchemy']}, gunicorn {v['gunicorn']}), "
+        f"end {m['load_average_at_end']}, after each run {min(loads):.1f}–{max(loads):.1f} — "
+        f"the machine was shared with other work.",
+        f"- Versions: idp at commit {v['idp_commit']} (Python {m['python']}, Flask "
+        f"{v['flask']}, Authlib {v['authlib']}, SQLAlchemy {v['sqlalchemy']}, gunicorn "
+        f"{v['gunicorn']}), "
         f"oidc-provider {v['oidc-provider']} on Node {v['node']}, {v['wrk']}.",
         f"- Load: wrk, {s['connections']} connections, {s['wrk_threads']} thread, "
         f"{s['duration_s']:g} s per run after a {s['warmup_s']:g} s warm-up, {s['rounds']} "
         f"alternating rounds, medians shown. Ours: {s['idp_serve']}.",
+        "",
         "",
     ])  # fmt: skip
 

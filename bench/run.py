@@ -63,6 +63,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="instead: token/userinfo/introspection p99 at 1,000 vs ROWS rows",
     )
     parser.add_argument("--output", type=Path, help="results file (default bench/results/)")
+    parser.add_argument(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="only rewrite docs/performance.md from an earlier results file",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     args.duration = args.duration or (1.0 if args.quick else 10.0)
     args.rounds = args.rounds or (1 if args.quick else 3)
@@ -141,6 +147,11 @@ def sign_in(ours: Ours, shared: Shared, plan: Plan, scratch: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.render:
+        results = json.loads(args.render.read_text())
+        report.update_docs(ROOT / "docs" / "performance.md", results, args.render)
+        log(f"bench: docs/performance.md rewritten from {args.render}")
+        return 0
     started = datetime.now(UTC)
     try:
         wrk = prereqs.ensure_wrk()
