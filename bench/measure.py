@@ -13,7 +13,8 @@ from .sides import Shared, Side, build_request
 from .workloads import Workload
 
 # First guess of requests/s, before a run of the workload tells us better.
-INITIAL_RATE = {"ours": 800.0, "peer": 3000.0}
+INITIAL_RATE = {"peer": 3000.0}
+OURS_INITIAL_RATE = 800.0
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def summarise(runs: list[dict]) -> dict:
 def compare(workload: Workload, sides: list[Side], shared: Shared, plan: Plan,
             scratch: Path, log=print) -> dict:  # fmt: skip
     """Alternate ours/peer rounds (the order flips each round); report medians and the ratio."""
-    rates = {side.name: INITIAL_RATE[side.name] for side in sides}
+    rates = {side.name: INITIAL_RATE.get(side.name, OURS_INITIAL_RATE) for side in sides}
     runs: dict[str, list[dict]] = {side.name: [] for side in sides}
     if plan.warmup > 0:
         for side in sides:
@@ -89,7 +90,7 @@ def compare(workload: Workload, sides: list[Side], shared: Shared, plan: Plan,
                               scratch)  # fmt: skip
             rates[side.name] = max(result["rps"], 50.0)
             runs[side.name].append(result)
-            log(f"    {workload.name:20s} {side.name:4s} round {round_number + 1}: "
+            log(f"    {workload.name:20s} {side.name:5s} round {round_number + 1}: "
                 f"{result['rps']:9.1f} req/s  p50 {result['p50_ms']:7.2f} ms  "
                 f"p99 {result['p99_ms']:7.2f} ms  errors {result['errors']}"
                 + (f"  [{result['first_bad']}]" if result.get("first_bad") else ""))  # fmt: skip

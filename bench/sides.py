@@ -16,16 +16,17 @@ from .workloads import Workload
 
 @dataclass
 class Side:
-    name: str  # "ours" or "peer"
+    name: str  # "ours" or "peer" (or, at scale, ours with few or many rows)
     base_url: str
     client: tuple[str, str]
     mint: Callable[[str, int], list[str]]  # ("codes" | "refresh", count) -> values
     access_token: Callable[[], str]
     pids: Callable[[], list[int]]
     sign_in_form: Callable[[], tuple[str, str]] | None = None
+    is_peer: bool = False
 
     def path(self, workload: Workload) -> str:
-        return workload.ours_path if self.name == "ours" else workload.peer_path
+        return workload.peer_path if self.is_peer else workload.ours_path
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,13 @@ def build_request(side: Side, workload: Workload, shared: Shared, values: list[s
                    cookie=cookie, expect=expect)  # fmt: skip
 
 
-def our_side(ours: Ours, alg: str) -> Side:
+def our_side(ours: Ours, alg: str, name: str = "ours") -> Side:
     def mint(kind: str, count: int) -> list[str]:
         if kind == "codes":
             return ours.mint_codes(alg, count)
         return ours.mint_refresh_tokens(alg, count)
 
-    return Side("ours", ours.issuer, ours.clients[alg], mint,
+    return Side(name, ours.issuer, ours.clients[alg], mint,
                 lambda: ours.member_access_token(alg), ours.worker_pids,
                 sign_in_form=ours.sign_in_form)  # fmt: skip
 
@@ -88,4 +89,4 @@ def peer_side(peer: Peer) -> Side:
         return peer.mint_codes(count) if kind == "codes" else peer.mint_refresh_tokens(count)
 
     return Side("peer", peer.issuer, peer.client, mint, peer.member_access_token,
-                peer.worker_pids)  # fmt: skip
+                peer.worker_pids, is_peer=True)  # fmt: skip
