@@ -166,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     shared = Shared(REDIRECT_URI, verifier, MEMBER["email"], MEMBER["password"])
     results: dict = {
         "started_at": started.isoformat(timespec="seconds"),
-        "command": "make bench" + (" (--quick)" if args.quick else "")
-        + (f" ROWS={args.rows}" if args.rows else ""),
+        "command": " ".join(["python -m bench.run", *(argv if argv is not None else sys.argv[1:])]),
         "machine": machine.describe() | {"pinning": pinning},
         "versions": prereqs.tool_versions(node, wrk) | report.our_versions(),
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
