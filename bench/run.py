@@ -199,12 +199,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else RESULTS / f"{started:%Y-%m-%d}{'-rows' if args.rows else ''}.json"
     )
+    output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2) + "\n")
     log(report.summary(results))
     log(f"bench: results in {output}")
     if not args.quick:
-        report.update_docs(ROOT / "docs" / "performance.md", results, output.relative_to(ROOT))
+        shown = output.relative_to(ROOT) if output.is_relative_to(ROOT) else output
+        report.update_docs(ROOT / "docs" / "performance.md", results, shown)
         log("bench: docs/performance.md updated")
     if results["failed"]:
         log("bench: FAILED: " + "; ".join(results["failed"]))
