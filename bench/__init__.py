@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (bench.run) and the in-process code-flow timer (code_flow.py)."""
