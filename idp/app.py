@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     from .account.routes import bp as account_bp
     from .auth.routes import bp as auth_bp
+    from .employer.routes import bp as employer_bp
     from .oidc.logout import bp as logout_bp
     from .oidc.registration import bp as registration_bp
     from .oidc.routes import bp as oidc_bp
@@ -67,5 +68,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.register_blueprint(auth_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(employer_bp)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

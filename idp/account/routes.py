@@ -54,7 +54,11 @@ RESEND_INTERVAL = timedelta(seconds=60)
 def activate():
     """Register for online access ("Daftar")."""
     if request.method == "GET":
-        return render_template("account/activate.html", values={}, errors={})
+        # Issue 20: the employee invitation links here with the membership number filled in.
+        number = request.args.get("membership_number", "")[:32]
+        return render_template(
+            "account/activate.html", values={"membership_number": number}, errors={}
+        )
     values = {name: request.form.get(name, "")[:1024] for name in ACTIVATION_FIELDS}
     form = ActivationForm(**values)
     errors, born = form.errors()
@@ -178,7 +182,7 @@ def security():
 def _check_password_again(member, password: str) -> bool | Lock:
     """A signed-in member re-enters the password: wrong ones count toward the lockout too,
     so a borrowed or stolen session cannot be used to guess it."""
-    identifier = member.membership_number
+    identifier = member.sign_in_identifier
     if lockout.current_lock(identifier) is not None:
         return lockout.register_failure(identifier, member, event="signin_refused_locked")
     if verify_password(member.password_hash, password[:1024]):

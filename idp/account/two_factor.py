@@ -60,7 +60,7 @@ def _proof(member) -> str | None:
     code = request.form.get("code", "")[:64]
     if not code.strip():
         return _("Enter a code from your current two-factor method.")
-    outcome = mfa.check(member, member.membership_number, method, code, purpose="mfa_manage")
+    outcome = mfa.check(member, member.sign_in_identifier, method, code, purpose="mfa_manage")
     if isinstance(outcome, Lock):
         return _("Too many wrong codes. Please try again later.")
     return None if outcome else _("The code is not correct.")

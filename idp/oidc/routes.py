@@ -59,7 +59,7 @@ def authorize():
     if needed == "mfa":
         next_url = url_for("oidc.authorize") + "?" + pending.query_string
         if mfa.methods(sso.member):
-            return mfa.begin_second_step(sso.member, sso.member.membership_number, next_url)
+            return mfa.begin_second_step(sso.member, sso.member.sign_in_identifier, next_url)
         return redirect(url_for("account.security", enrol=1, next=next_url))
     if needed == "verify_email":
         next_url = url_for("oidc.authorize") + "?" + pending.query_string
