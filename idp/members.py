@@ -56,14 +56,17 @@ def typo_neighbours(number: str) -> set[str]:
 def issue_membership_number() -> str:
     """A fresh 11-digit number whose last digit is a Luhn check digit (issue 20).
 
-    Luhn catches every single-digit typo and every adjacent transposition (except 09/90), so
-    a mistyped issued number is never another issued number. Candidates one such typo away
-    from any existing number (operators' registry numbers included) are skipped too, so the
-    typo finds no record at all and activation and sign-in give their usual answer.
+    Luhn catches every single-digit typo and every adjacent transposition but 09/90, so
+    numbers holding "09" or "90" are never issued: a mistyped issued number is then never
+    another issued number. Candidates one such typo away from any existing number (operators'
+    registry numbers included) are skipped too, so the typo finds no record at all and
+    activation and sign-in give their usual "not found" answer.
     """
     while True:
         payload = str(secrets.randbelow(9 * 10 ** (ISSUED_LENGTH - 2)) + 10 ** (ISSUED_LENGTH - 2))
         number = payload + luhn_check_digit(payload)
+        if "09" in number or "90" in number:
+            continue
         taken = db.session.scalar(
             select(Member.id)
             .where(Member.membership_number.in_(typo_neighbours(number) | {number}))
