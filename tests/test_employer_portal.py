@@ -69,7 +69,7 @@ def test_operator_invites_an_administrator_who_chooses_a_password(app, cli, port
     assert result.exit_code == 0, result.output
     (message,) = mails(app)
     assert message["To"] == "rina@sinar.example.id"
-    assert "72 hours" in mail_text(message)
+    assert "72 jam" in mail_text(message)  # the default language: Bahasa Indonesia
     path = invitation_path(message)
     listed = cli("employers", "list", "--json")
     assert '"registration_number": "EMP-1234"' in listed.output

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from idp.db import db
 from idp.employer.employers import create_employer
 from idp.employer.invitations import invite_admin
-from idp.models import AuditEvent
+from idp.models import AuditEvent, Employment
 
 from .helpers import csrf_from
 
@@ -125,3 +125,28 @@ def test_roles_show_on_the_account_page(actions, cli, client, member):
     cli("users", "grant-role", "siti@example.id", "claims_officer")
     cli("users", "grant-role", "siti@example.id", "auditor")
     assert "auditor, Claims officer" in page()
+
+
+def test_employer_name_follows_the_current_employment(app, actions, member):
+    from datetime import date
+
+    from idp.employer.employees import NewEmployee, end_employment, register_employee
+
+    worker = NewEmployee(
+        "Siti Rahayu", "3174051507900001", date(1990, 7, 15), "siti@example.id", None,
+        date(2026, 1, 1), 6_000_000, ("JKK", "JKM", "JHT", "JP"),
+    )  # fmt: skip
+    client_id, secret = actions.create_client(first_party=True, scope="openid membership")
+    actions.sign_in("siti@example.id")
+    with app.app_context():
+        employment, invite = register_employee(create_employer("PT Baru", "EMP-7777"), worker, None)
+        db.session.commit()
+        assert invite is None  # she already has online access
+        employment_id = employment.id
+    claims = _userinfo(actions, client_id, secret, "openid membership")
+    assert claims == claims | {"membership_number": "12345678901", "employer_name": "PT Baru"}
+    with app.app_context():
+        admin = invite_admin(db.session.get(Employment, employment_id).employer, "a@baru.id")[0]
+        end_employment(db.session.get(Employment, employment_id), date(2026, 2, 1), admin)
+        db.session.commit()
+    assert "employer_name" not in _userinfo(actions, client_id, secret, "openid membership")
