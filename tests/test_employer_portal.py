@@ -407,3 +407,22 @@ def test_portal_forms_need_the_csrf_token(app, portal, employer_id):
     response = portal.client.post(f"/employer/{employer_id}/employees/new", data=employee_row(1))
     assert response.status_code == 400
     assert _count(app, Employment) == 0
+
+
+def test_an_administrator_who_is_not_a_member_uses_the_account_pages(app, cli, portal, clock):
+    """No membership number: lockout, unlock, password checks and /account use the email."""
+    portal.create_employer("PT Maju", "EMP-0001", "admin@maju.example.id")
+    portal.accept_invitation("admin@maju.example.id")
+    assert portal.sign_in("admin@maju.example.id").status_code == 302
+    profile = portal.client.get("/account")
+    assert profile.status_code == 200 and "admin@maju.example.id" in profile.text
+    clock.advance(minutes=11)  # the confirm page asks again after 10 minutes
+    wrong = portal.post("/account/confirm", password="not the right password")
+    assert wrong.status_code == 400
+    for _ in range(5):
+        portal.sign_in("admin@maju.example.id", "still not the right one")
+    locked = portal.sign_in("admin@maju.example.id")
+    assert locked.status_code == 403
+    unlocked = cli("users", "unlock", "admin@maju.example.id", "--json")
+    assert unlocked.exit_code == 0 and '"was_locked": true' in unlocked.output
+    assert portal.sign_in("admin@maju.example.id").status_code == 302
