@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from idp.db import db
 from idp.employer.employers import create_employer
 from idp.employer.invitations import invite_admin
-from idp.models import AuditEvent, Employment
+from idp.models import AuditEvent, Client, Employment
 
 from .helpers import csrf_from
 
@@ -150,3 +150,13 @@ def test_employer_name_follows_the_current_employment(app, actions, member):
         end_employment(db.session.get(Employment, employment_id), date(2026, 2, 1), admin)
         db.session.commit()
     assert "employer_name" not in _userinfo(actions, client_id, secret, "openid membership")
+
+
+def test_a_self_registered_client_cannot_allow_itself_the_roles_scope(app, client, cli):
+    token = json.loads(cli("clients", "token", "--json").output)["initial_access_token"]
+    metadata = {"redirect_uris": ["https://rp.example.id/callback"], "scope": "openid roles"}
+    response = client.post("/register", json=metadata, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_client_metadata"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Client)) == 0
