@@ -426,3 +426,18 @@ def test_an_administrator_who_is_not_a_member_uses_the_account_pages(app, cli, p
     unlocked = cli("users", "unlock", "admin@maju.example.id", "--json")
     assert unlocked.exit_code == 0 and '"was_locked": true' in unlocked.output
     assert portal.sign_in("admin@maju.example.id").status_code == 302
+
+
+def test_a_large_csv_is_accepted_on_the_upload_only(make_app, clock):
+    app = make_app(server={"max_body_bytes": 4096}, members={"employee_upload_max_bytes": 65536})
+    portal = Portal(app, clock)
+    employer_id = portal.create_employer("PT Maju", "EMP-0001", "admin@maju.example.id")
+    portal.open_portal("admin@maju.example.id")
+    data = csv_of([employee_row(n) for n in range(1, 61)])
+    assert 4096 < len(data) < 65536  # bigger than any other form may be
+    response = _upload(portal, employer_id, data)
+    assert response.status_code == 200, response.text
+    assert "60 employees registered" in response.text
+    too_big = portal.post(f"/employer/{employer_id}/employees/new", name="x" * 4097)
+    assert too_big.status_code == 413
+    assert _count(app, Employment) == 60

@@ -7,12 +7,24 @@ from flask_babel import gettext as _
 
 from ..clock import utcnow
 from ..db import db
+from ..extensions import settings
 from . import csvfiles, employees, invitations
 from .employers import EmployerError, administered_by, administrators
 from .notices import invite_employees
 from .portal import admin, employer_required, portal_required
 
 bp = Blueprint("employer", __name__, url_prefix="/employer")
+
+
+@bp.url_value_preprocessor
+def allow_employee_files(endpoint: str | None, _values: dict | None) -> None:
+    """Raise the body limit for the CSV upload alone. URL value preprocessors run before the
+    app's before-request hooks, so the limit is set before security.check_request reads the
+    form (Flask 3.1: max_content_length may be set per request)."""
+    if endpoint == "employer.upload":
+        limit = settings().members.employee_upload_max_bytes
+        request.max_content_length = limit
+        request.max_form_memory_size = limit
 
 
 @bp.route("")
