@@ -560,6 +560,34 @@ def employers_create(ctx, name, registration_number, address, admin_email, admin
         click.echo("The invitation could not be sent; check [mail] and invite again.", err=True)
 
 
+@employers.command("invite")
+@click.argument("employer_id", type=int)
+@click.option("--admin-email", required=True)
+@click.option("--admin-name", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def employers_invite(ctx, employer_id: int, admin_email: str, admin_name: str, as_json: bool):
+    """Invite another administrator (or send a pending one a new link)."""
+    from .db import db
+    from .employer.employers import EmployerError
+    from .employer.invitations import invite_admin, send_invitation
+    from .models import Employer
+
+    with _app_context(ctx):
+        employer = db.session.get(Employer, employer_id)
+        if employer is None:
+            raise click.ClickException(f"no employer with id {employer_id}")
+        try:
+            admin, link = invite_admin(employer, admin_email, admin_name)
+        except EmployerError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{error.field}: {error.message}") from error
+        db.session.commit()
+        sent = send_invitation(employer, admin, link)
+        out = _employer_summary(employer) | {"invitation_sent": sent}
+    _emit(out, as_json, f"invited {admin.email} to administer {out['name']}")
+
+
 @employers.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context

@@ -441,3 +441,19 @@ def test_a_large_csv_is_accepted_on_the_upload_only(make_app, clock):
     too_big = portal.post(f"/employer/{employer_id}/employees/new", name="x" * 4097)
     assert too_big.status_code == 413
     assert _count(app, Employment) == 60
+
+
+def test_a_pending_administrator_can_be_sent_a_new_link(app, cli, portal):
+    employer_id = portal.create_employer("PT Maju", "EMP-0001", "admin@maju.example.id")
+    first = invitation_path(mails(app)[0])
+    again = cli("employers", "invite", str(employer_id), "--admin-email", "admin@maju.example.id")
+    assert again.exit_code == 0, again.output
+    second = invitation_path(mails(app)[1])
+    assert portal.client.get(first).status_code == 400  # the newer link replaced it
+    assert portal.post(second, password=ADMIN_PASSWORD).status_code == 200
+    accepted = cli(
+        "employers", "invite", str(employer_id), "--admin-email", "admin@maju.example.id"
+    )
+    assert accepted.exit_code != 0 and "already administers" in accepted.output
+    assert cli("employers", "invite", "999", "--admin-email", "x@example.id").exit_code != 0
+    assert len(mails(app)) == 2

@@ -93,16 +93,18 @@ def invite_admin(
             EmployerAdmin.employer_id == employer.id, EmployerAdmin.member_id == member.id
         )
     )
-    if already is not None:
+    if already is not None and member.password_hash is not None:
         raise EmployerError("email", str(_l("This person already administers this employer.")))
-    db.session.add(
-        EmployerAdmin(
-            employer_id=employer.id,
-            member_id=member.id,
-            invited_by=invited_by.id if invited_by else None,
-            created_at=utcnow(),
+    if already is None:
+        db.session.add(
+            EmployerAdmin(
+                employer_id=employer.id,
+                member_id=member.id,
+                invited_by=invited_by.id if invited_by else None,
+                created_at=utcnow(),
+            )
         )
-    )
+    # Inviting again someone who has not accepted yet sends a new link (the old one dies).
     link = None if member.password_hash else _issue_link(member)
     audit.record(
         "employer_admin_invited",
