@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from .. import audit
 from ..clock import utcnow
@@ -31,7 +31,6 @@ from ..models.employer import PROGRAMS
 
 FIELDS = ("name", "nik", "birthdate", "email", "phone", "start_date", "monthly_wage", "programs")
 MAX_WAGE = 10**12
-PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -214,42 +213,3 @@ def end_date_problem(employment: Employment, value: str) -> tuple[date | None, s
     if employment.end_date is not None:
         return None, str(_l("This employment has already ended."))
     return ended, None
-
-
-def _search(employer: Employer, query: str):
-    statement = (
-        select(Employment)
-        .join(Member, Member.id == Employment.member_id)
-        .where(Employment.employer_id == employer.id)
-    )
-    query = query.strip()
-    if query:
-        pattern = "%" + query.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
-        statement = statement.where(
-            or_(func.lower(Member.name).like(pattern), Member.membership_number.like(pattern))
-        )
-    return statement
-
-
-def employees_page(employer: Employer, query: str, page: int) -> tuple[list[Employment], int]:
-    """One page of this employer's employments (open ones first, by name) and the page count."""
-    statement = _search(employer, query)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    rows = db.session.scalars(
-        statement.order_by(Employment.end_date.is_not(None), Member.name, Employment.id)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    return list(rows), pages
-
-
-def all_employees(employer: Employer) -> list[Employment]:
-    return list(
-        db.session.scalars(
-            _search(employer, "").order_by(
-                Employment.end_date.is_not(None), Member.name, Employment.id
-            )
-        )
-    )

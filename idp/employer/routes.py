@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from ..clock import utcnow
 from ..db import db
 from ..extensions import settings
-from . import csvfiles, employees, invitations
+from . import csvfiles, employees, invitations, listing
 from .employers import EmployerError, administered_by, administrators
 from .notices import invite_employees
 from .portal import admin, employer_required, portal_required
@@ -47,7 +47,7 @@ def _page_number() -> int:
 def employee_list(employer):
     query = request.args.get("q", "")[:100]
     page = _page_number()
-    rows, pages = employees.employees_page(employer, query, page)
+    rows, pages = listing.employees_page(employer, query, page)
     return render_template(
         "employer/employees.html", employer=employer, rows=rows, query=query,
         page=min(page, pages), pages=pages,
@@ -122,7 +122,7 @@ def upload_template(employer):
 def download(employer):
     today = utcnow().date().isoformat()
     return _csv(
-        csvfiles.employees_csv(employees.all_employees(employer)),
+        csvfiles.employees_csv(listing.all_employees(employer)),
         f"employees-{employer.registration_number}-{today}.csv".replace("/", "-"),
     )
 
