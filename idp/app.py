@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
     from .account import routes as account
     from .auth import routes as auth
+    from .employer.routes import bp as employer_bp
     from .oidc.routes import bp as oidc_bp
 
     app.register_blueprint(oidc_bp)
@@ -69,5 +70,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     auth.init_app(app)  # the sign-in screens, registered for the protocol's prompts
     account.init_app(app)
     helpdesk.init_app(app)
+    app.register_blueprint(employer_bp)
     app.add_url_rule("/", "index", lambda: app.redirect("/account"))
     return app

@@ -1,4 +1,4 @@
-"""The `idp` operator command: init, serve, demo, clients, members, keys."""
+"""The `idp` operator command: init, serve, demo, clients, members, keys, users, employers."""
 
 from __future__ import annotations
 
@@ -295,7 +295,7 @@ def _parse_birthdate(value: str) -> date:
 
 
 @members.command("create")
-@click.option("--membership-number", required=True)
+@click.option("--membership-number", help="From the existing registry; without it one is issued.")
 @click.option("--nik", required=True)
 @click.option("--name", required=True)
 @click.option("--birthdate", required=True, help="YYYY-MM-DD")
@@ -335,7 +335,8 @@ def members_create(ctx, membership_number, nik, name, birthdate, email, password
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def members_import(ctx: click.Context, csv_file, as_json: bool) -> None:
-    """Import membership records from CSV; all rows or none."""
+    """Import membership records from CSV; all rows or none. An empty membership_number
+    gets an issued one."""
     from .db import db
     from .members import MemberError, NewMember, create_member
 
@@ -349,7 +350,7 @@ def members_import(ctx: click.Context, csv_file, as_json: bool) -> None:
             try:
                 born = date.fromisoformat(row["birthdate"])
                 create_member(
-                    NewMember(row["membership_number"], row["nik"], row["name"], born,
+                    NewMember(row["membership_number"] or None, row["nik"], row["name"], born,
                               row["email"] or None, row["phone"] or None, row["employer"] or None)
                 )  # fmt: skip
                 db.session.flush()
@@ -485,3 +486,130 @@ def users_signout(ctx: click.Context, identifier: str, as_json: bool) -> None:
         result = {"membership_number": member.membership_number, "sessions_ended": ended,
                   "logout_deliveries_attempted": notified}  # fmt: skip
     _emit(result, as_json, f"{result['membership_number']}: {ended} session(s) ended")
+
+
+@users.command("grant-role")
+@click.argument("identifier")
+@click.argument("role")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_grant_role(ctx: click.Context, identifier: str, role: str, as_json: bool) -> None:
+    """Grant ROLE (e.g. claims_officer) to IDENTIFIER; released by the `roles` scope."""
+    from .roles import RoleError, grant_role
+
+    with _app_context(ctx):
+        try:
+            result = grant_role(identifier, role)
+        except RoleError as error:
+            raise click.ClickException(str(error)) from error
+    _emit(result, as_json, f"{identifier}: roles {', '.join(result['roles']) or '(none)'}")
+
+
+@users.command("revoke-role")
+@click.argument("identifier")
+@click.argument("role")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def users_revoke_role(ctx: click.Context, identifier: str, role: str, as_json: bool) -> None:
+    """Take ROLE away from IDENTIFIER."""
+    from .roles import RoleError, revoke_role
+
+    with _app_context(ctx):
+        try:
+            result = revoke_role(identifier, role)
+        except RoleError as error:
+            raise click.ClickException(str(error)) from error
+    _emit(result, as_json, f"{identifier}: roles {', '.join(result['roles']) or '(none)'}")
+
+
+@main.group()
+def employers() -> None:
+    """Manage employers and invite their administrators."""
+
+
+def _employer_summary(employer) -> dict:
+    from .employer.employers import administrators
+
+    return {
+        "id": employer.id,
+        "name": employer.name,
+        "registration_number": employer.registration_number,
+        "address": employer.address,
+        "status": employer.status,
+        "admins": [row.member.email for row in administrators(employer.id)],
+        "created_at": employer.created_at.isoformat(),
+    }
+
+
+@employers.command("create")
+@click.option("--name", required=True)
+@click.option("--registration-number", required=True)
+@click.option("--address")
+@click.option("--admin-email", required=True, help="Invited by email to choose a password.")
+@click.option("--admin-name", default="", help="The administrator's name (default: the email).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def employers_create(ctx, name, registration_number, address, admin_email, admin_name,
+                     as_json) -> None:  # fmt: skip
+    """Register an employer and email its first administrator an invitation."""
+    from .db import db
+    from .employer.employers import EmployerError, create_employer
+    from .employer.invitations import invite_admin, send_invitation
+
+    with _app_context(ctx):
+        try:
+            employer = create_employer(name, registration_number, address)
+            admin, link = invite_admin(employer, admin_email, admin_name)
+        except EmployerError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{error.field}: {error.message}") from error
+        db.session.commit()
+        sent = send_invitation(employer, admin, link)
+        out = _employer_summary(employer) | {"invitation_sent": sent}
+    _emit(out, as_json, f"employer {out['id']} {out['name']} created; invited {admin_email}")
+    if not sent:
+        click.echo("The invitation could not be sent; check [mail] and invite again.", err=True)
+
+
+@employers.command("invite")
+@click.argument("employer_id", type=int)
+@click.option("--admin-email", required=True)
+@click.option("--admin-name", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def employers_invite(ctx, employer_id: int, admin_email: str, admin_name: str, as_json: bool):
+    """Invite another administrator (or send a pending one a new link)."""
+    from .db import db
+    from .employer.employers import EmployerError
+    from .employer.invitations import invite_admin, send_invitation
+    from .models import Employer
+
+    with _app_context(ctx):
+        employer = db.session.get(Employer, employer_id)
+        if employer is None:
+            raise click.ClickException(f"no employer with id {employer_id}")
+        try:
+            admin, link = invite_admin(employer, admin_email, admin_name)
+        except EmployerError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{error.field}: {error.message}") from error
+        db.session.commit()
+        sent = send_invitation(employer, admin, link)
+        out = _employer_summary(employer) | {"invitation_sent": sent}
+    _emit(out, as_json, f"invited {admin.email} to administer {out['name']}")
+
+
+@employers.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def employers_list(ctx: click.Context, as_json: bool) -> None:
+    """List employers and their administrators."""
+    from .employer.employers import all_employers
+
+    with _app_context(ctx):
+        rows = [_employer_summary(e) for e in all_employers()]
+    _emit(
+        rows,
+        as_json,
+        "\n".join(f"{r['id']}\t{r['registration_number']}\t{r['name']}" for r in rows),
+    )

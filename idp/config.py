@@ -137,6 +137,7 @@ class MfaSettings:
 @dataclass(frozen=True)
 class MembersSettings:
     nik_hmac_key: str = DEV_NIK_HMAC_KEY
+    employee_upload_max_bytes: int = 2_097_152  # the employer portal's CSV upload (issue 20)
 
 
 @dataclass(frozen=True)
@@ -382,6 +383,7 @@ def _validate(s: Settings) -> None:
            "[server] issuer", "must have no query, fragment or trailing slash")  # fmt: skip
     positive = {
         "[server] max_body_bytes": s.server.max_body_bytes,
+        "[members] employee_upload_max_bytes": s.members.employee_upload_max_bytes,
         "[server] workers": s.server.workers,
         "[server] threads": s.server.threads,
         "[passwords] argon2_time_cost": s.passwords.argon2_time_cost,

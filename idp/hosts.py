@@ -34,7 +34,19 @@ def valid_host(value: str) -> bool:
     if port and not _valid_port(port) or (":" in value and not port):
         return False
     name = host[:-1] if host.endswith(".") else host
-    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in name.split("."))
+    labels = name.split(".")
+    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in labels) and all(
+        _punycode_ok(label) for label in labels if label.lower().startswith("xn--")
+    )
+
+
+def _punycode_ok(label: str) -> bool:
+    """An IDNA A-label must decode (werkzeug decodes them when it builds URLs)."""
+    try:
+        label.encode("ascii").decode("idna")
+    except UnicodeError:
+        return False
+    return True
 
 
 class HostCheck:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,61 @@ from .models.identity import new_subject
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MEMBERSHIP_NUMBER_PATTERN = re.compile(r"^[0-9A-Z]{6,20}$")
+ISSUED_LENGTH = 11  # ten random digits and a Luhn check digit
+
+
+def luhn_check_digit(payload: str) -> str:
+    """The Luhn (ISO/IEC 7812-1 Annex B) digit that makes `payload + digit` check out."""
+    total = 0
+    for position, char in enumerate(reversed(payload)):
+        digit = int(char)
+        if position % 2 == 0:  # doubled: every second digit counting from the check digit
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return str((10 - total % 10) % 10)
+
+
+def luhn_valid(number: str) -> bool:
+    """True if the last digit is the Luhn check digit of the others."""
+    return (
+        len(number) >= 2
+        and number.isascii()
+        and number.isdigit()
+        and luhn_check_digit(number[:-1]) == number[-1]
+    )
+
+
+def typo_neighbours(number: str) -> set[str]:
+    """Every single-digit substitution and adjacent transposition of a number."""
+    variants = set()
+    for i, char in enumerate(number):
+        variants.update(number[:i] + d + number[i + 1 :] for d in "0123456789" if d != char)
+        if i + 1 < len(number) and number[i + 1] != char:
+            variants.add(number[:i] + number[i + 1] + char + number[i + 2 :])
+    return variants
+
+
+def issue_membership_number() -> str:
+    """A fresh 11-digit number whose last digit is a Luhn check digit (issue 20).
+
+    Luhn catches every single-digit typo and every adjacent transposition but 09/90, so
+    numbers holding "09" or "90" are never issued: a mistyped issued number is then never
+    another issued number. Candidates one such typo away from any existing number (operators'
+    registry numbers included) are skipped too, so the typo finds no record at all and
+    activation and sign-in give their usual "not found" answer.
+    """
+    while True:
+        payload = str(secrets.randbelow(9 * 10 ** (ISSUED_LENGTH - 2)) + 10 ** (ISSUED_LENGTH - 2))
+        number = payload + luhn_check_digit(payload)
+        if "09" in number or "90" in number:
+            continue
+        taken = db.session.scalar(
+            select(Member.id)
+            .where(Member.membership_number.in_(typo_neighbours(number) | {number}))
+            .limit(1)
+        )
+        if taken is None:
+            return number
 
 
 class MemberError(ValueError):
@@ -65,7 +121,7 @@ def normalize_phone(phone: str) -> str:
 
 @dataclass(frozen=True)
 class NewMember:
-    membership_number: str
+    membership_number: str | None  # None (or empty): the identity provider issues one
     nik: str
     name: str
     birthdate: date
@@ -76,8 +132,8 @@ class NewMember:
 
 def create_member(data: NewMember, *, password_hash: str | None = None) -> Member:
     """Validate and add a member to the session (the caller commits)."""
-    number = data.membership_number.strip().upper()
-    if not MEMBERSHIP_NUMBER_PATTERN.match(number):
+    number = (data.membership_number or "").strip().upper()
+    if number and not MEMBERSHIP_NUMBER_PATTERN.match(number):
         raise MemberError("membership_number", "membership number must be 6-20 letters or digits")
     name = " ".join(data.name.split())
     if not name or len(name) > 200:
@@ -92,7 +148,7 @@ def create_member(data: NewMember, *, password_hash: str | None = None) -> Membe
     clash = db.session.scalar(
         select(Member).where(
             or_(
-                Member.membership_number == number,
+                Member.membership_number == number if number else False,
                 Member.nik_hash == digest,
                 Member.email == email if email else False,
             )
@@ -105,7 +161,7 @@ def create_member(data: NewMember, *, password_hash: str | None = None) -> Membe
     now = utcnow()
     member = Member(
         subject=new_subject(),
-        membership_number=number,
+        membership_number=number or issue_membership_number(),
         nik_hash=digest,
         nik_last4=data.nik[-4:],
         name=name,

@@ -255,6 +255,8 @@ MALFORMED_HOSTS = [
     "ex ample",
     "a..b",
     "-a.example",
+    "xn--.example",
+    "xn--a-.example",
 ]
 
 

@@ -16,6 +16,7 @@ from ..auth.signin import normalize_identifier
 from ..clock import utcnow
 from ..db import db
 from ..members import normalize_email
+from ..models.employer import current_employer_name, member_roles
 from ..notifications import send_mail_quietly
 from ..oidc import interaction
 from ..ratelimits import ip_allows_message
@@ -32,7 +33,13 @@ from .links import issue_link, last_issued, over_hourly_limit, peek_link, redeem
 @login_required
 def profile():
     sso = current_session()
-    return render_template("account/profile.html", member=sso.member, sso=sso)
+    return render_template(
+        "account/profile.html",
+        member=sso.member,
+        sso=sso,
+        roles=member_roles(sso.member_id),
+        employer=current_employer_name(sso.member),
+    )
 
 
 ACTIVATION_FIELDS = ("membership_number", "nik", "birthdate", "email", "password")
@@ -44,7 +51,11 @@ RESEND_INTERVAL = timedelta(seconds=60)
 def activate():
     """Register for online access ("Daftar")."""
     if request.method == "GET":
-        return render_template("account/activate.html", values={}, errors={})
+        # Issue 20: the employee invitation links here with the membership number filled in.
+        number = request.args.get("membership_number", "")[:32]
+        return render_template(
+            "account/activate.html", values={"membership_number": number}, errors={}
+        )
     values = {name: request.form.get(name, "")[:1024] for name in ACTIVATION_FIELDS}
     form = ActivationForm(**values)
     errors, born = form.errors()
@@ -172,7 +183,7 @@ def security():
 def _check_password_again(member, password: str) -> bool | Lock:
     """A signed-in member re-enters the password: wrong ones count toward the lockout too,
     so a borrowed or stolen session cannot be used to guess it."""
-    attempt = lockout.begin_attempt(normalize_identifier(member.membership_number), member)
+    attempt = lockout.begin_attempt(normalize_identifier(member.sign_in_identifier), member)
     if attempt.lock is not None:
         return attempt.lock
     if verify_password(member.password_hash, password[:1024]):

@@ -231,7 +231,7 @@ def clear(normalized_identifier: str) -> None:
 
 def unlock_member(member: Member, *, reason: str) -> bool:
     """Clear the counters of every identifier of this member; True if one was locked."""
-    identifiers = [member.membership_number] + ([member.email] if member.email else [])
+    identifiers = [v for v in (member.membership_number, member.email) if v]
     keys = [throttle_key(value) for value in identifiers]
     was_locked = bool(
         db.session.scalar(

@@ -197,7 +197,7 @@ def second_factor_screen(pending: interaction.Interaction):
     member = pending.session.member
     if mfa.methods(member):
         return mfa.begin_second_step(
-            member, member.membership_number, pending.resume_url, password=False
+            member, member.sign_in_identifier, pending.resume_url, password=False
         )
     return redirect(url_for("account.security", enrol=1, next=pending.resume_url))
 

@@ -24,7 +24,7 @@ def normalize_identifier(identifier: str) -> str:
 
 def account_key(member: Member) -> str:
     """The account's own counter (second-factor failures), whichever identifier was typed."""
-    return normalize_identifier(member.membership_number)
+    return normalize_identifier(member.sign_in_identifier)
 
 
 def authenticate(identifier: str, password: str) -> Member | Lock | None:

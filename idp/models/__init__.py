@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the app see the whole schema."""
 
 from .account import ActionToken
+from .employer import Employer, EmployerAdmin, Employment, MemberRole
 from .identity import AuditEvent, Member
 from .keys import SigningKey
 from .logout import LogoutDelivery
@@ -17,10 +18,14 @@ __all__ = [
     "AuthorizationCode",
     "Client",
     "Consent",
+    "Employer",
+    "EmployerAdmin",
+    "Employment",
     "InitialAccessToken",
     "LoginThrottle",
     "LogoutDelivery",
     "Member",
+    "MemberRole",
     "RateBucket",
     "RecoveryCode",
     "RefreshToken",

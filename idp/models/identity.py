@@ -21,12 +21,14 @@ class Member(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subject: Mapped[str] = mapped_column(String(64), unique=True, default=new_subject)
-    membership_number: Mapped[str] = mapped_column(String(32), unique=True)
+    # Membership number, NIK and birthdate are empty only for an identity that is not a member
+    # (an employer administrator invited by email, issue 20).
+    membership_number: Mapped[str | None] = mapped_column(String(32), unique=True)
     # NIK is kept only as a keyed hash for matching plus its last four digits for display.
-    nik_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    nik_last4: Mapped[str] = mapped_column(String(4))
+    nik_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    nik_last4: Mapped[str | None] = mapped_column(String(4))
     name: Mapped[str] = mapped_column(String(200))
-    birthdate: Mapped[date] = mapped_column(Date)
+    birthdate: Mapped[date | None] = mapped_column(Date)
     employer_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -44,8 +46,18 @@ class Member(db.Model):
         return self.password_hash is not None and self.status == "active"
 
     @property
-    def nik_masked(self) -> str:
-        return "*" * 12 + self.nik_last4
+    def nik_masked(self) -> str | None:
+        return "*" * 12 + self.nik_last4 if self.nik_last4 else None
+
+    @property
+    def is_member(self) -> bool:
+        """A registered worker (not only an identity such as an employer administrator)."""
+        return self.membership_number is not None
+
+    @property
+    def sign_in_identifier(self) -> str:
+        """The identifier lockout counts against: the membership number, else the email."""
+        return self.membership_number or self.email or ""
 
     def get_user_id(self) -> int:
         return self.id

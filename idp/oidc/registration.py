@@ -119,10 +119,15 @@ def new_client_from(document: dict, current: Client | None = None) -> NewClient:
     # On update an omitted auth method keeps the current one (it may not change kind anyway).
     default_method = current.token_endpoint_auth_method if current else "client_secret_basic"
     _typed(document, "backchannel_logout_session_required", bool)  # accepted; sid is always sent
+    scope = _typed(document, "scope", str, default_scope)
+    if "roles" in scope.split():  # issue 20: roles authorise people; only operators allow them
+        raise ClientMetadataError(
+            "invalid_client_metadata", "the roles scope is allowed only by an operator"
+        )
     return NewClient(
         name=_typed(document, "client_name", str, ""),
         redirect_uris=_typed(document, "redirect_uris", list, [], "invalid_redirect_uri"),
-        scope=_typed(document, "scope", str, default_scope),
+        scope=scope,
         post_logout_redirect_uris=_typed(
             document, "post_logout_redirect_uris", list, [], "invalid_redirect_uri"
         ),

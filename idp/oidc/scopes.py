@@ -13,6 +13,7 @@ SCOPE_DESCRIPTIONS = {
     "phone": _l("Your phone number"),
     "address": _l("Your address"),
     "membership": _l("Your membership number and employer"),
+    "roles": _l("Your roles at the agency or your employer (for example employer administrator)"),
     "offline_access": _l("Keep access to these details after you sign out"),
 }
 

@@ -1,0 +1,1 @@
+"""The employer portal: employers register their employees; administrators are invited."""
