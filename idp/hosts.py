@@ -35,8 +35,10 @@ def valid_host(value: str) -> bool:
         return False
     name = host[:-1] if host.endswith(".") else host
     labels = name.split(".")
-    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(label) for label in labels) and all(
-        _punycode_ok(label) for label in labels if label.lower().startswith("xn--")
+    return (
+        0 < len(name) <= 253
+        and all(_LABEL.fullmatch(label) for label in labels)
+        and all(_punycode_ok(label) for label in labels if label.lower().startswith("xn--"))
     )
 
 
