@@ -11,6 +11,7 @@ from . import db, i18n, security
 from .auth.sessions import write_cookie
 from .clock import Clock
 from .config import Settings, load_settings
+from .kek import parse_keks
 from .keyring import KeyRing
 from .oidc import backchannel, server
 
@@ -41,9 +42,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.extensions["idp.settings"] = settings
     app.extensions["idp.clock"] = clock or Clock()
     app.extensions["idp.keys"] = KeyRing(
-        settings.keys_path,
-        passphrase=settings.keys.passphrase,
-        refresh_seconds=settings.keys.refresh_seconds,
+        parse_keks(settings.key_encryption_keys), refresh_seconds=settings.keys.refresh_seconds
     )
     hops = settings.server.trusted_proxy_hops
     if hops:

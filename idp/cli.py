@@ -81,9 +81,17 @@ def init(ctx: click.Context) -> None:
     conf.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(conf.database_url)
     click.echo(f"database ready: {conf.database_url.split('@')[-1]}")
+    from .keys import KeyStoreError
+
     with _app_context(ctx):
-        created = initialise_keys()
-    click.echo(f"signing keys: {len(created)} created in {conf.keys_path}")
+        try:
+            outcome = initialise_keys()
+        except KeyStoreError as error:
+            raise click.ClickException(f"{error}; no key was moved") from error
+    click.echo(f"signing keys: {len(outcome['created'])} created in the database")
+    if outcome["moved"]:
+        click.echo(f"signing keys: {len(outcome['moved'])} moved from {conf.keys_path} into the"
+                   " database (sealed with the KEK) and their files deleted")  # fmt: skip
 
 
 @main.command()
@@ -95,6 +103,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from .extensions import keystore
+    from .keys import KeyStoreError
     from .wsgi_server import serve as run
 
     with _app_context(ctx) as app:
@@ -102,6 +111,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
             ready = "RS256" in keystore().algorithms
         except DBAPIError as error:
             raise click.ClickException("the database is not initialised: run `idp init`") from error
+        except KeyStoreError as error:
+            raise click.ClickException(str(error)) from error
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
     conf = app.extensions["idp.settings"]
@@ -353,7 +364,7 @@ def members_import(ctx: click.Context, csv_file, as_json: bool) -> None:
 
 @main.group()
 def keys() -> None:
-    """Manage signing keys: list, rotate, retire, prune."""
+    """Manage signing keys: list, rotate, retire, prune, rewrap."""
 
 
 def _key_operation(ctx: click.Context, operation, as_json: bool, describe) -> None:
@@ -415,6 +426,28 @@ def keys_retire(ctx: click.Context, kid: str, keep_publishing: bool, as_json: bo
         return f"retired {result['retired']}; now signing with {result['active'] or 'unchanged'}"
 
     _key_operation(ctx, lambda: retire_key(kid, keep_publishing=keep_publishing), as_json, describe)
+
+
+@keys.command("rewrap")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_rewrap(ctx: click.Context, as_json: bool) -> None:
+    """Re-encrypt every private key with the first [keys] encryption_keys entry."""
+    from .keyring import rewrap_keys
+
+    def describe(result):
+        count = len(result["rewrapped"])
+        return f"{count} of {result['keys']} keys re-encrypted with KEK {result['kek']}"
+
+    _key_operation(ctx, rewrap_keys, as_json, describe)
+
+
+@keys.command("new-kek")
+def keys_new_kek() -> None:
+    """Print a fresh key-encryption key for [keys] encryption_keys (nothing is stored)."""
+    from .kek import new_kek
+
+    click.echo(new_kek())
 
 
 @keys.command("prune")

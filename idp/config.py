@@ -19,6 +19,9 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 DEV_NIK_HMAC_KEY = "dev-insecure-nik-hmac-key-do-not-use-in-production"
 EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-of-at-least-32-chars"
 EXAMPLE_NIK_HMAC_KEY = "change-me-to-another-long-random-string-32-chars"
+# Key-encryption keys for private signing keys in the database (32 bytes, URL-safe base64).
+DEV_KEY_ENCRYPTION_KEY = "ZGV2LWluc2VjdXJlLWtlay1kby1ub3QtdXNlLWl0ISE="
+EXAMPLE_KEY_ENCRYPTION_KEY = "Y2hhbmdlLW1lLXRoaXMtaXMtdGhlLWV4YW1wbGUta2U="
 LOCALES = {"id", "en"}
 SIGNING_ALGORITHMS = {"RS256", "ES256", "PS256"}  # idp.keys.ALGORITHMS
 
@@ -52,6 +55,7 @@ class KeysSettings:
     rsa_bits: int = 2048
     algorithms: list[str] = field(default_factory=lambda: ["RS256", "ES256"])
     passphrase: str = ""
+    encryption_keys: list[str] = field(default_factory=list)
     jwks_max_age: int = 3600
     refresh_seconds: int = 5
 
@@ -188,6 +192,11 @@ class Settings:
     @property
     def sms_outbox_dir(self) -> Path:
         return self._path(self.sms.outbox_dir or str(self.instance_path / "outbox" / "sms"))
+
+    @property
+    def key_encryption_keys(self) -> list[str]:
+        """[keys] encryption_keys, or the published development KEK outside production."""
+        return self.keys.encryption_keys or [DEV_KEY_ENCRYPTION_KEY]
 
     @property
     def is_production(self) -> bool:
@@ -388,6 +397,10 @@ def _validate(s: Settings) -> None:
            "[keys] algorithms", f"must hold RS256, of {sorted(SIGNING_ALGORITHMS)}")  # fmt: skip
     _check(not s.keys.passphrase or len(s.keys.passphrase) >= 16, "[keys] passphrase",
            "must be empty or at least 16 characters")  # fmt: skip
+    _check(all(_is_fernet_key(k) for k in s.keys.encryption_keys), "[keys] encryption_keys",
+           "each must be 32 random bytes in URL-safe base64 (`idp keys new-kek`)")  # fmt: skip
+    _check(len(set(s.keys.encryption_keys)) == len(s.keys.encryption_keys),
+           "[keys] encryption_keys", "must not repeat a key")  # fmt: skip
     _check(s.keys.jwks_max_age > 0, "[keys] jwks_max_age", "must be positive")
     _check(s.keys.refresh_seconds >= 0, "[keys] refresh_seconds", "must be 0 or more")
     _check(s.passwords.min_length >= 8, "[passwords] min_length", "must be at least 8")
@@ -433,6 +446,12 @@ def _validate_production(s: Settings, host: str | None) -> None:
     _check(not s.server.debug, "[server] debug", "must be false in production")
     _check(bool(s.mfa.secret_keys), "[mfa] secret_keys",
            "is required in production (it encrypts TOTP secrets at rest)")  # fmt: skip
+    # Security invariant 6: private signing keys are sealed with a KEK only operators hold.
+    _check(bool(s.keys.encryption_keys), "[keys] encryption_keys",
+           "is required in production (it encrypts the private signing keys)")  # fmt: skip
+    published = {DEV_KEY_ENCRYPTION_KEY, EXAMPLE_KEY_ENCRYPTION_KEY}
+    _check(not published & set(s.keys.encryption_keys), "[keys] encryption_keys",
+           "holds a published example value; make your own: `idp keys new-kek`")  # fmt: skip
 
 
 def load_settings(

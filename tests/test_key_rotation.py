@@ -106,7 +106,8 @@ def test_tokens_signed_by_a_retired_key_validate_until_pruned(app, client, actio
         removed = prune_keys()
     assert old_kid in removed
     assert old_kid not in {k["kid"] for k in client.get("/jwks").get_json()["keys"]}
-    assert not (app.extensions["idp.settings"].keys_path / f"{old_kid}.json").exists()
+    with app.app_context():
+        assert db.session.get(SigningKey, old_kid).private_jwk is None  # the key is destroyed
     states = _states(app)
     assert {state for kid, (_, state) in states.items() if kid not in removed} == {
         "active",
