@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, i18n, security
+from . import db, health, i18n, logging_setup, metrics, outbox, security
 from .auth.sessions import write_cookie
 from .clock import Clock
 from .config import Settings, load_settings
@@ -53,6 +53,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     i18n.init_app(app)
     server.init_app(app)
     backchannel.init_app(app)
+    outbox.init_app(app)
+    metrics.init_app(app)
+    health.init_app(app)
+    logging_setup.init_app(app)
     app.after_request(write_cookie)
 
     from .account.routes import bp as account_bp

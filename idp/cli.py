@@ -100,7 +100,17 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the identity provider with gunicorn."""
+    import os
+    import tempfile
+
     from sqlalchemy.exc import DBAPIError
+
+    from .logging_setup import configure, logging_config
+
+    conf = _settings(ctx)
+    # prometheus-client multiprocess mode: set before the metrics are first imported.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="idp-metrics-"))
+    configure(conf)
 
     from .extensions import keystore
     from .keys import KeyStoreError
@@ -115,9 +125,61 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
             raise click.ClickException(str(error)) from error
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
-    conf = app.extensions["idp.settings"]
     app.config["IDP_BACKGROUND_SENDER"] = True  # started in each worker, after the fork
-    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
+    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads,
+        logconfig=logging_config(conf))  # fmt: skip
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due, purge if due, and exit.")
+@click.pass_context
+def worker(ctx: click.Context, once: bool) -> None:
+    """Deliver queued mail, SMS and back-channel logouts, and purge expired rows on schedule."""
+    from .logging_setup import configure
+    from .worker import run_worker
+
+    configure(_settings(ctx))
+    with _app_context(ctx):
+        run_worker(once=once)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def purge(ctx: click.Context, as_json: bool) -> None:
+    """Delete expired codes, tokens, sessions, deliveries, throttles and old audit events."""
+    from .purge import purge as run_purge
+
+    with _app_context(ctx):
+        counts = run_purge()
+    _emit(counts, as_json, "\n".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+@main.group()
+def deliveries() -> None:
+    """Inspect the mail, SMS and back-channel logout queues."""
+
+
+@deliveries.command("list")
+@click.option("--failed", is_flag=True, help="Only deliveries that gave up.")
+@click.option("--pending", is_flag=True, help="Only deliveries still to be tried.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def deliveries_list(ctx, failed: bool, pending: bool, limit: int, as_json: bool) -> None:
+    """Recent deliveries, newest first (never a message's content)."""
+    from .queues import list_deliveries
+
+    if failed and pending:
+        raise click.BadParameter("use --failed or --pending, not both", param_hint="--failed")
+    state = "failed" if failed else "pending" if pending else None
+    with _app_context(ctx):
+        rows = list_deliveries(state, limit)
+    _emit(rows, as_json, "\n".join(
+        f"{r['channel']:11} {r['id']:>6} {r['state']:9} attempts {r['attempts']}  "
+        f"created {r['created']}" + (f"  last error: {r['last_error']}" if r["last_error"] else "")
+        for r in rows
+    ) or "no deliveries")  # fmt: skip
 
 
 @main.command()

@@ -84,6 +84,38 @@ class SmsSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    mode: str = "serve"
+    retry_delays: list[int] = field(default_factory=lambda: [30, 120, 600, 1800, 3600])
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    allow_from: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    bearer_token: str = ""
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    queue_stuck_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    format: str = ""
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    audit_days: int = 400
+    delivered_days: int = 7
+    session_days: int = 30
+    throttle_days: int = 2
+    purge_interval: int = 3600
+
+
+@dataclass(frozen=True)
 class PasswordSettings:
     argon2_time_cost: int = 2
     argon2_memory_cost: int = 19456  # KiB: OWASP's minimum of 19 MiB
@@ -157,6 +189,11 @@ class Settings:
     keys: KeysSettings = field(default_factory=KeysSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -197,6 +234,11 @@ class Settings:
     def key_encryption_keys(self) -> list[str]:
         """[keys] encryption_keys, or the published development KEK outside production."""
         return self.keys.encryption_keys or [DEV_KEY_ENCRYPTION_KEY]
+
+    @property
+    def log_format(self) -> str:
+        """[log] format, or JSON in production and text in development."""
+        return self.log.format or ("json" if self.is_production else "text")
 
     @property
     def is_production(self) -> bool:
@@ -332,6 +374,14 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_timezone(name: str) -> bool:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -381,6 +431,12 @@ def _validate(s: Settings) -> None:
         "[lockout] lock_seconds": s.lockout.lock_seconds,
         "[lockout] ip_max_failures": s.lockout.ip_max_failures,
         "[lockout] ip_window": s.lockout.ip_window,
+        "[health] queue_stuck_seconds": s.health.queue_stuck_seconds,
+        "[retention] audit_days": s.retention.audit_days,
+        "[retention] delivered_days": s.retention.delivered_days,
+        "[retention] session_days": s.retention.session_days,
+        "[retention] throttle_days": s.retention.throttle_days,
+        "[retention] purge_interval": s.retention.purge_interval,
     }
     for key, value in positive.items():
         _check(value > 0, key, "must be positive")
@@ -389,6 +445,17 @@ def _validate(s: Settings) -> None:
            "must be at least [lockout] lock_seconds")  # fmt: skip
     _check(len(s.logout.retry_delays) <= 10 and all(d >= 0 for d in s.logout.retry_delays),
            "[logout] retry_delays", "must be at most 10 delays of 0 or more seconds")  # fmt: skip
+    _check(s.delivery.mode in ("serve", "worker", "inline"), "[delivery] mode",
+           "must be 'serve', 'worker' or 'inline'")  # fmt: skip
+    _check(0 < len(s.delivery.retry_delays) <= 20 and all(d >= 0 for d in s.delivery.retry_delays),
+           "[delivery] retry_delays", "must be 1 to 20 delays of 0 or more seconds")  # fmt: skip
+    _check(all(_is_network(n) for n in s.metrics.allow_from), "[metrics] allow_from",
+           "each must be a network such as '10.0.0.0/8' or '::1/128'")  # fmt: skip
+    _check(not s.metrics.bearer_token or len(s.metrics.bearer_token) >= 32,
+           "[metrics] bearer_token", "must be empty or at least 32 characters")  # fmt: skip
+    _check(s.log.format in ("", "json", "text"), "[log] format", "must be 'json' or 'text'")
+    _check(s.log.level in ("DEBUG", "INFO", "WARNING", "ERROR"), "[log] level",
+           "must be DEBUG, INFO, WARNING or ERROR")  # fmt: skip
     _check(s.sms.webhook_retries >= 0, "[sms] webhook_retries", "must be 0 or more")
     _check(s.tokens.code_lifetime <= 60, "[tokens] code_lifetime",
            "must be at most 60 seconds (authorization codes are short-lived)")  # fmt: skip

@@ -112,6 +112,9 @@ def make_config(tmp_path, template_keys, template_database):
             "keys": {"dir": str(keys_dir), "refresh_seconds": 0},
             # Real argon2id, with small costs so the suite stays fast; defaults are tested apart.
             "passwords": {"argon2_time_cost": 1, "argon2_memory_cost": 1024},
+            # Mail and SMS delivered within the request, so a test reads the outbox right after
+            # it; tests of the queue itself ask for "worker" and run `idp worker --once`.
+            "delivery": {"mode": "inline"},
         }
         for section, entries in sections.items():
             values.setdefault(section, {}).update(entries)
@@ -141,6 +144,7 @@ def make_app(make_config, clock):
     yield make
     for app in apps:
         app.extensions["idp.logout"].stop()
+        app.extensions["idp.outbox"].stop()
         with app.app_context():
             db.engine.dispose()
 
@@ -200,6 +204,7 @@ def live_server(make_config, live_server_sections):
     live.url = base_url
     yield live
     proxy.app.extensions["idp.logout"].stop()
+    proxy.app.extensions["idp.outbox"].stop()
     server.shutdown()
     thread.join(timeout=5)
     with proxy.app.app_context():
