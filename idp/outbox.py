@@ -148,6 +148,7 @@ class OutboxSender:
         self.app = app
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._idle = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -159,7 +160,9 @@ class OutboxSender:
 
     def notify(self) -> None:
         self.ensure_started()
-        self._wake.set()
+        with self._lock:
+            self._idle.clear()
+            self._wake.set()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -173,7 +176,14 @@ class OutboxSender:
                     wait = IDLE_POLL_SECONDS
                 finally:
                     db.session.remove()
+            with self._lock:
+                if not self._wake.is_set():
+                    self._idle.set()
             self._wake.wait(timeout=wait)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is due right now (for tests and shutdown)."""
+        return self._idle.wait(timeout)
 
     def stop(self) -> None:
         self._stop.set()

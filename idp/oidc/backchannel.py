@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from flask import Flask
 from sqlalchemy import func, select, update
 
+from .. import metrics
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
@@ -162,6 +163,10 @@ def deliver_due() -> int:
     outcomes = _send_in_parallel(claimed)
     for (delivery, *_), error in zip(claimed, outcomes, strict=True):
         _record(delivery, error)
+        metrics.delivery(
+            "backchannel",
+            "sent" if error is None else "retry" if delivery.next_attempt_at else "failed",
+        )
     db.session.commit()
     return len(claimed)
 
