@@ -201,12 +201,12 @@ def _start_node(config, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a loaded machine boots gunicorn slowly
     while time.monotonic() < deadline:
         try:
-            requests.get(f"http://127.0.0.1:{port}/jwks", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/jwks", timeout=5)
             return process
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"node on port {port} did not start")
