@@ -8,19 +8,14 @@ readiness. Runs in the PostgreSQL pass of scripts/test (TEST_DATABASE_URL=postgr
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import jwt as pyjwt
 import pytest
 import requests
 
-from .conftest import TEST_DATABASE_URL, _write_config
+from .conftest import TEST_DATABASE_URL
 from .helpers import PASSWORD, REDIRECT_URI, csrf_from, pkce_pair, query_of
+from .nodes import Node, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -30,53 +25,6 @@ pytestmark = [
         "postgresql URL (the PostgreSQL pass of scripts/test)",
     ),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Node:
-    """One node: its own directory (config, instance, outbox) and an `idp serve` process."""
-
-    def __init__(self, root: Path, name: str, issuer: str, port: int) -> None:
-        self.dir = root / name
-        self.dir.mkdir()
-        self.url = f"http://127.0.0.1:{port}"
-        self.port = port
-        self.config = _write_config(self.dir / "config.toml", {
-            "server": {"issuer": issuer, "instance_dir": str(self.dir / "instance"),
-                       "workers": 2, "threads": 2},
-            "database": {"url": TEST_DATABASE_URL},
-            "keys": {"dir": str(self.dir / "keys"), "refresh_seconds": 0},
-            "passwords": {"argon2_time_cost": 1, "argon2_memory_cost": 1024},
-            "lockout": {"max_failures": 3},
-        })  # fmt: skip
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        idp = os.path.join(os.path.dirname(sys.executable), "idp")
-        command = [idp, "--config", str(self.config), "serve", "--port", str(self.port)]
-        self.process = subprocess.Popen(  # noqa: S603 - our own command
-            command, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "PROMETHEUS"))},
-        )  # fmt: skip
-        deadline = time.monotonic() + 90  # a loaded machine boots gunicorn slowly
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)  # waiting for a real server process to listen
-        raise RuntimeError(f"node {self.dir.name} did not become ready")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 def _sign_in(browser: requests.Session, node: Node, email: str, password: str = PASSWORD):
@@ -112,9 +60,11 @@ def _kid(token: str) -> str:
 @pytest.fixture
 def nodes(tmp_path, make_config, cli):
     make_config()  # a fresh, migrated database for this test
-    port_a, port_b = _free_port(), _free_port()
+    port_a, port_b = free_port(), free_port()
     issuer = f"http://127.0.0.1:{port_a}"
-    a, b = Node(tmp_path, "node-a", issuer, port_a), Node(tmp_path, "node-b", issuer, port_b)
+    sections = {"lockout": {"max_failures": 3}}
+    a = Node(tmp_path, "node-a", issuer, port_a, TEST_DATABASE_URL, **sections)
+    b = Node(tmp_path, "node-b", issuer, port_b, TEST_DATABASE_URL, **sections)
     assert cli("init", config=a.config).exit_code == 0
     yield a, b
     a.stop()
