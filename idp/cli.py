@@ -101,6 +101,7 @@ def init(ctx: click.Context) -> None:
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the identity provider with gunicorn."""
     import os
+    import sys
     import tempfile
 
     from sqlalchemy.exc import DBAPIError
@@ -108,8 +109,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     from .logging_setup import configure, logging_config
 
     conf = _settings(ctx)
-    # prometheus-client multiprocess mode: set before the metrics are first imported.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="idp-metrics-"))
+    # prometheus-client multiprocess mode: decided when it is first imported, so set it first.
+    if "prometheus_client" not in sys.modules:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="idp-metrics-"))
     configure(conf)
 
     from .extensions import keystore

@@ -513,6 +513,8 @@ def _validate_production(s: Settings, host: str | None) -> None:
     _check(not s.server.debug, "[server] debug", "must be false in production")
     _check(bool(s.mfa.secret_keys), "[mfa] secret_keys",
            "is required in production (it encrypts TOTP secrets at rest)")  # fmt: skip
+    _check(s.delivery.mode != "inline", "[delivery] mode",
+           "must be 'serve' or 'worker' in production (inline sends within requests)")  # fmt: skip
     # Security invariant 6: private signing keys are sealed with a KEK only operators hold.
     _check(bool(s.keys.encryption_keys), "[keys] encryption_keys",
            "is required in production (it encrypts the private signing keys)")  # fmt: skip

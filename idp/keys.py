@@ -79,18 +79,6 @@ def generate_key(directory: Path, alg: str, *, rsa_bits: int = 2048, passphrase:
     return kid
 
 
-def ensure_default_keys(
-    directory: Path, *, rsa_bits: int = 2048, passphrase: str = ""
-) -> list[str]:
-    """Create an RS256 and an ES256 key when the directory holds no key yet."""
-    if directory.is_dir() and any(directory.glob("*.json")):
-        return []
-    return [
-        generate_key(directory, alg, rsa_bits=rsa_bits, passphrase=passphrase)
-        for alg in DEFAULT_ALGORITHMS
-    ]
-
-
 def check_permissions(path: Path) -> None:
     """Refuse a key file that group or others may read or write (security invariant 6)."""
     mode = path.stat().st_mode
@@ -175,16 +163,6 @@ class KeyStore:
                 for e in self._published.values()
             ]
         }
-
-    @classmethod
-    def load(cls, directory: Path, passphrase: str = "") -> KeyStore:
-        """Every key file in the directory; the newest file of each algorithm signs."""
-        if not directory.is_dir():
-            return cls([])
-        paths = sorted(directory.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-        loaded = [load_key_file(path, passphrase) for path in paths]
-        newest = {alg: key.kid for alg, key in loaded}
-        return cls(KeyEntry(alg, key, signing=newest[alg] == key.kid) for alg, key in loaded)
 
     def __len__(self) -> int:
         return len(self._published)

@@ -26,6 +26,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 
 bp = Blueprint("metrics", __name__)
+# prometheus-client chose its value store on import from the same variable (gunicorn workers).
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 SIGNINS = Counter("idp_signins", "Sign-in attempts by result and factor", ["result", "factor"])
 LOCKOUTS = Counter("idp_lockouts", "Identifiers locked after repeated failures")
@@ -120,7 +122,7 @@ class QueueCollector:
 
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if MULTIPROCESS:
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)

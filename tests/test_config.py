@@ -171,6 +171,8 @@ def test_production_allows_http_on_loopback(issuer):
         (_production() | {"keys": {"encryption_keys": [EXAMPLE_KEK]}}, "[keys] encryption_keys"),
         (_production() | {"keys": {"encryption_keys": [KEK, DEV_KEK]}}, "[keys] encryption_keys"),
         ({"keys": {"encryption_keys": ["too-short"]}}, "[keys] encryption_keys"),
+        (_production() | {"delivery": {"mode": "inline"}}, "[delivery] mode"),
+        ({"log": {"level": "LOUD"}}, "[log] level"),
         ({"keys": {"encryption_keys": [KEK, KEK]}}, "[keys] encryption_keys"),
         ({"i18n": {"timezone": "Mars/Olympus"}}, "[i18n] timezone"),
         ({"lockout": {"max_failures": 0}}, "[lockout] max_failures"),
