@@ -86,6 +86,7 @@ class SmsSettings:
 @dataclass(frozen=True)
 class DeliverySettings:
     mode: str = "serve"
+    poll_seconds: float = 2.0
     retry_delays: list[int] = field(default_factory=lambda: [30, 120, 600, 1800, 3600])
 
 
@@ -432,6 +433,7 @@ def _validate(s: Settings) -> None:
         "[lockout] ip_max_failures": s.lockout.ip_max_failures,
         "[lockout] ip_window": s.lockout.ip_window,
         "[health] queue_stuck_seconds": s.health.queue_stuck_seconds,
+        "[delivery] poll_seconds": s.delivery.poll_seconds,
         "[retention] audit_days": s.retention.audit_days,
         "[retention] delivered_days": s.retention.delivered_days,
         "[retention] session_days": s.retention.session_days,

@@ -50,12 +50,13 @@ def run_worker(*, once: bool = False) -> None:
     while True:
         try:
             _, last_purge = work_once(last_purge)
-            wait = min(outbox_wait(), logout_wait())
+            # Nodes cannot wake a worker in another process: poll often, the query is indexed.
+            wait = min(outbox_wait(), logout_wait(), settings().delivery.poll_seconds)
         except Exception:  # the worker must outlive a database hiccup
             log.exception("worker round failed; retrying")
             db.session.rollback()
             wait = 5.0
         finally:
             db.session.remove()
-        if once or stop.wait(timeout=max(wait, 0.5)):
+        if once or stop.wait(timeout=max(wait, 0.1)):
             return

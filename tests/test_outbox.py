@@ -172,6 +172,38 @@ def test_bad_delivery_settings_are_refused_naming_the_key(cli, make_config):
         ({"delivery": {"mode": "sometimes"}}, "[delivery] mode"),
         ({"delivery": {"retry_delays": []}}, "[delivery] retry_delays"),
         ({"delivery": {"retry_delays": [-1]}}, "[delivery] retry_delays"),
+        ({"delivery": {"poll_seconds": 0}}, "[delivery] poll_seconds"),
     ):
         result = cli("deliveries", "list", config=make_config(**sections))
         assert result.exit_code != 0 and key in result.output
+
+
+@pytest.mark.slow
+def test_the_worker_process_sends_until_told_to_stop(make_app, make_config):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    app = make_app(delivery={"mode": "worker"})
+    Actions(app, app.test_client()).create_member()
+    config = make_config(delivery={"mode": "worker"})
+    idp = os.path.join(os.path.dirname(sys.executable), "idp")
+    worker = subprocess.Popen(  # noqa: S603 - our own command
+        [idp, "--config", str(config), "worker"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("IDP_")},
+    )
+    try:
+        assert _request_reset(app.test_client()).status_code == 200
+        deadline = time.monotonic() + 60
+        while not mails(app) and time.monotonic() < deadline:
+            time.sleep(0.2)  # a real process polls the queue every [delivery] poll_seconds
+        assert len(mails(app)) == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stderr.decode()
+    assert _rows(app)[0].delivered_at is not None
