@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from idp.app import create_app  # noqa: E402
 from idp.config import load_settings  # noqa: E402
 from idp.db import upgrade  # noqa: E402
-from idp.keys import ensure_default_keys  # noqa: E402
+from idp.keyring import initialise_keys  # noqa: E402
 from tests.helpers import Actions, query_of  # noqa: E402
 
 
@@ -37,7 +37,6 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="idp-bench-"))
     url = args.database_url or f"sqlite:///{work / 'idp.sqlite3'}"
     upgrade(url)
-    ensure_default_keys(work / "keys")
     settings = load_settings(
         environ={},
         overrides={
@@ -47,6 +46,8 @@ def main() -> None:
         },
     )
     app = create_app(settings)
+    with app.app_context():
+        initialise_keys()  # signing keys live in the database
     actions = Actions(app, app.test_client())
     actions.create_member()
     client_id, secret = actions.create_client(

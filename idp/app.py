@@ -7,10 +7,22 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import db, helpdesk, i18n, language_choice, security, sso
+from . import (
+    db,
+    health,
+    helpdesk,
+    i18n,
+    language_choice,
+    logging_setup,
+    metrics,
+    outbox,
+    security,
+    sso,
+)
 from .clock import Clock
 from .config import Settings, load_settings
 from .hosts import HostCheck
+from .kek import parse_keks
 from .keyring import KeyRing
 from .oidc import backchannel, errors, logout, registration, server
 
@@ -41,9 +53,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     app.extensions["idp.settings"] = settings
     app.extensions["idp.clock"] = clock or Clock()
     app.extensions["idp.keys"] = KeyRing(
-        settings.keys_path,
-        passphrase=settings.keys.passphrase,
-        refresh_seconds=settings.keys.refresh_seconds,
+        parse_keks(settings.key_encryption_keys), refresh_seconds=settings.keys.refresh_seconds
     )
     hops = settings.server.trusted_proxy_hops
     if hops:
@@ -58,6 +68,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     server.init_app(app)
     errors.init_app(app)
     backchannel.init_app(app)
+    outbox.init_app(app)
+    metrics.init_app(app)
+    health.init_app(app)
+    logging_setup.init_app(app)
 
     from .account import routes as account
     from .auth import routes as auth

@@ -7,6 +7,7 @@ import logging
 
 from flask import has_request_context, request
 
+from . import metrics
 from .clock import utcnow
 from .db import db
 from .models import AuditEvent
@@ -38,9 +39,7 @@ def record(
         detail=detail,
     )
     db.session.add(entry)
-    log.info(
-        json.dumps(
-            {"event": event, "member_id": member_id, "client_id": client_id, "ip": entry.ip}
-            | (detail or {})
-        )
-    )
+    metrics.audit_event(event, detail)
+    # One log line per event; with [log] format = "json" the fields are the line's own keys.
+    fields = {"member_id": member_id, "client_id": client_id, "ip": entry.ip} | (detail or {})
+    log.info("audit %s %s", event, json.dumps(fields), extra={"audit": {"event": event} | fields})

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 
 import click
 
-from .config import ConfigError, Settings, load_settings
+from .cli_common import _app, _app_context, _emit, _settings  # noqa: F401 (shared helpers)
 
 DEMO_MEMBER = {
     "membership_number": "12345678901",
@@ -24,41 +21,6 @@ DEMO_MEMBER = {
 }
 DEMO_CLIENT_ID = "benefits-demo"
 DEMO_RP = "http://127.0.0.1:5001"
-
-
-def _emit(obj, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(obj, indent=2, default=str) if as_json else text)
-
-
-def _settings(ctx: click.Context) -> Settings:
-    try:
-        return load_settings(ctx.obj.get("config"))
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from error
-
-
-def _app(ctx: click.Context):
-    from .app import create_app
-    from .keys import KeyStoreError
-
-    try:
-        return create_app(_settings(ctx))
-    except KeyStoreError as error:
-        raise click.ClickException(str(error)) from error
-
-
-@contextmanager
-def _app_context(ctx: click.Context) -> Iterator:
-    """Run a command inside the app, closing its database connections afterwards."""
-    from .db import db
-
-    app = _app(ctx)
-    with app.app_context():
-        try:
-            yield app
-        finally:
-            db.session.remove()
-            db.engine.dispose()
 
 
 @click.group()
@@ -81,9 +43,17 @@ def init(ctx: click.Context) -> None:
     conf.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(conf.database_url)
     click.echo(f"database ready: {conf.database_url.split('@')[-1]}")
+    from .keys import KeyStoreError
+
     with _app_context(ctx):
-        created = initialise_keys()
-    click.echo(f"signing keys: {len(created)} created in {conf.keys_path}")
+        try:
+            outcome = initialise_keys()
+        except KeyStoreError as error:
+            raise click.ClickException(f"{error}; no key was moved") from error
+    click.echo(f"signing keys: {len(outcome['created'])} created in the database")
+    if outcome["moved"]:
+        click.echo(f"signing keys: {len(outcome['moved'])} moved from {conf.keys_path} into the"
+                   " database (sealed with the KEK) and their files deleted")  # fmt: skip
 
 
 @main.command()
@@ -92,11 +62,24 @@ def init(ctx: click.Context) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the identity provider with gunicorn."""
+    import os
+    import sys
+    import tempfile
+
     from sqlalchemy import text as sa_text
     from sqlalchemy.exc import DBAPIError
 
     from .db import db
+    from .logging_setup import configure, logging_config
+
+    conf = _settings(ctx)
+    # prometheus-client multiprocess mode: decided when it is first imported, so set it first.
+    if "prometheus_client" not in sys.modules:
+        os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="idp-metrics-"))
+    configure(conf)
+
     from .extensions import keystore
+    from .keys import KeyStoreError
     from .wsgi_server import serve as run
 
     with _app_context(ctx) as app:
@@ -110,11 +93,13 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
                 reason = str(unreachable.orig or unreachable).strip().splitlines()[0]
                 raise click.ClickException(f"the database cannot be reached: {reason}") from error
             raise click.ClickException("the database is not initialised: run `idp init`") from error
+        except KeyStoreError as error:
+            raise click.ClickException(str(error)) from error
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
-    conf = app.extensions["idp.settings"]
     app.config["IDP_BACKGROUND_SENDER"] = True  # started in each worker, after the fork
-    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads)
+    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads,
+        logconfig=logging_config(conf))  # fmt: skip
 
 
 @main.command()
@@ -146,7 +131,7 @@ def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
             NewClient(
                 name="Layanan Manfaat (demo)",
                 redirect_uris=[f"{rp}/auth/callback"],
-                scope="openid profile email phone address membership",
+                scope="openid profile email phone address membership roles",
                 first_party=True,
                 post_logout_redirect_uris=[f"{rp}/"],
                 backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
@@ -365,7 +350,7 @@ def members_import(ctx: click.Context, csv_file, as_json: bool) -> None:
 
 @main.group()
 def keys() -> None:
-    """Manage signing keys: list, rotate, retire, prune."""
+    """Manage signing keys: list, rotate, retire, prune, rewrap."""
 
 
 def _key_operation(ctx: click.Context, operation, as_json: bool, describe) -> None:
@@ -427,6 +412,28 @@ def keys_retire(ctx: click.Context, kid: str, keep_publishing: bool, as_json: bo
         return f"retired {result['retired']}; now signing with {result['active'] or 'unchanged'}"
 
     _key_operation(ctx, lambda: retire_key(kid, keep_publishing=keep_publishing), as_json, describe)
+
+
+@keys.command("rewrap")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def keys_rewrap(ctx: click.Context, as_json: bool) -> None:
+    """Re-encrypt every private key with the first [keys] encryption_keys entry."""
+    from .keyring import rewrap_keys
+
+    def describe(result):
+        count = len(result["rewrapped"])
+        return f"{count} of {result['keys']} keys re-encrypted with KEK {result['kek']}"
+
+    _key_operation(ctx, rewrap_keys, as_json, describe)
+
+
+@keys.command("new-kek")
+def keys_new_kek() -> None:
+    """Print a fresh key-encryption key for [keys] encryption_keys (nothing is stored)."""
+    from .kek import new_kek
+
+    click.echo(new_kek())
 
 
 @keys.command("prune")
@@ -613,3 +620,10 @@ def employers_list(ctx: click.Context, as_json: bool) -> None:
         as_json,
         "\n".join(f"{r['id']}\t{r['registration_number']}\t{r['name']}" for r in rows),
     )
+
+
+# Commands kept in their own modules, registered on the groups above.
+from . import cli_helpdesk, cli_operations  # noqa: E402
+
+cli_operations.register(main)
+cli_helpdesk.register(users)

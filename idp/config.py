@@ -19,6 +19,9 @@ DEV_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
 DEV_NIK_HMAC_KEY = "dev-insecure-nik-hmac-key-do-not-use-in-production"
 EXAMPLE_SECRET_KEY = "change-me-to-a-long-random-string-of-at-least-32-chars"
 EXAMPLE_NIK_HMAC_KEY = "change-me-to-another-long-random-string-32-chars"
+# Key-encryption keys for private signing keys in the database (32 bytes, URL-safe base64).
+DEV_KEY_ENCRYPTION_KEY = "ZGV2LWluc2VjdXJlLWtlay1kby1ub3QtdXNlLWl0ISE="
+EXAMPLE_KEY_ENCRYPTION_KEY = "Y2hhbmdlLW1lLXRoaXMtaXMtdGhlLWV4YW1wbGUta2U="
 LOCALES = {"id", "en"}
 SIGNING_ALGORITHMS = {"RS256", "ES256", "PS256"}  # idp.keys.ALGORITHMS
 
@@ -52,6 +55,7 @@ class KeysSettings:
     rsa_bits: int = 2048
     algorithms: list[str] = field(default_factory=lambda: ["RS256", "ES256"])
     passphrase: str = ""
+    encryption_keys: list[str] = field(default_factory=list)
     jwks_max_age: int = 3600
     refresh_seconds: int = 5
 
@@ -77,6 +81,39 @@ class SmsSettings:
     webhook_token: str = ""
     webhook_timeout: float = 5.0
     webhook_retries: int = 2
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    mode: str = "serve"
+    poll_seconds: float = 2.0
+    retry_delays: list[int] = field(default_factory=lambda: [30, 120, 600, 1800, 3600])
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    allow_from: list[str] = field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    bearer_token: str = ""
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    queue_stuck_seconds: int = 900
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    format: str = ""
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    audit_days: int = 400
+    delivered_days: int = 7
+    session_days: int = 30
+    throttle_days: int = 2
+    purge_interval: int = 3600
 
 
 @dataclass(frozen=True)
@@ -171,6 +208,11 @@ class Settings:
     keys: KeysSettings = field(default_factory=KeysSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     sms: SmsSettings = field(default_factory=SmsSettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
@@ -208,6 +250,16 @@ class Settings:
     @property
     def sms_outbox_dir(self) -> Path:
         return self._path(self.sms.outbox_dir or str(self.instance_path / "outbox" / "sms"))
+
+    @property
+    def key_encryption_keys(self) -> list[str]:
+        """[keys] encryption_keys, or the published development KEK outside production."""
+        return self.keys.encryption_keys or [DEV_KEY_ENCRYPTION_KEY]
+
+    @property
+    def log_format(self) -> str:
+        """[log] format, or JSON in production and text in development."""
+        return self.log.format or ("json" if self.is_production else "text")
 
     @property
     def is_production(self) -> bool:
@@ -353,6 +405,14 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _is_timezone(name: str) -> bool:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -408,6 +468,13 @@ def _validate(s: Settings) -> None:
         "[lockout] lock_seconds": s.lockout.lock_seconds,
         "[lockout] ip_max_failures": s.lockout.ip_max_failures,
         "[lockout] ip_window": s.lockout.ip_window,
+        "[health] queue_stuck_seconds": s.health.queue_stuck_seconds,
+        "[delivery] poll_seconds": s.delivery.poll_seconds,
+        "[retention] audit_days": s.retention.audit_days,
+        "[retention] delivered_days": s.retention.delivered_days,
+        "[retention] session_days": s.retention.session_days,
+        "[retention] throttle_days": s.retention.throttle_days,
+        "[retention] purge_interval": s.retention.purge_interval,
     }
     for key, value in positive.items():
         _check(value > 0, key, "must be positive")
@@ -416,6 +483,17 @@ def _validate(s: Settings) -> None:
            "must be at least [lockout] lock_seconds")  # fmt: skip
     _check(len(s.logout.retry_delays) <= 10 and all(d >= 0 for d in s.logout.retry_delays),
            "[logout] retry_delays", "must be at most 10 delays of 0 or more seconds")  # fmt: skip
+    _check(s.delivery.mode in ("serve", "worker", "inline"), "[delivery] mode",
+           "must be 'serve', 'worker' or 'inline'")  # fmt: skip
+    _check(0 < len(s.delivery.retry_delays) <= 20 and all(d >= 0 for d in s.delivery.retry_delays),
+           "[delivery] retry_delays", "must be 1 to 20 delays of 0 or more seconds")  # fmt: skip
+    _check(all(_is_network(n) for n in s.metrics.allow_from), "[metrics] allow_from",
+           "each must be a network such as '10.0.0.0/8' or '::1/128'")  # fmt: skip
+    _check(not s.metrics.bearer_token or len(s.metrics.bearer_token) >= 32,
+           "[metrics] bearer_token", "must be empty or at least 32 characters")  # fmt: skip
+    _check(s.log.format in ("", "json", "text"), "[log] format", "must be 'json' or 'text'")
+    _check(s.log.level in ("DEBUG", "INFO", "WARNING", "ERROR"), "[log] level",
+           "must be DEBUG, INFO, WARNING or ERROR")  # fmt: skip
     _check(s.sms.webhook_retries >= 0, "[sms] webhook_retries", "must be 0 or more")
     _check(s.tokens.code_lifetime <= 60, "[tokens] code_lifetime",
            "must be at most 60 seconds (authorization codes are short-lived)")  # fmt: skip
@@ -424,6 +502,10 @@ def _validate(s: Settings) -> None:
            "[keys] algorithms", f"must hold RS256, of {sorted(SIGNING_ALGORITHMS)}")  # fmt: skip
     _check(not s.keys.passphrase or len(s.keys.passphrase) >= 16, "[keys] passphrase",
            "must be empty or at least 16 characters")  # fmt: skip
+    _check(all(_is_fernet_key(k) for k in s.keys.encryption_keys), "[keys] encryption_keys",
+           "each must be 32 random bytes in URL-safe base64 (`idp keys new-kek`)")  # fmt: skip
+    _check(len(set(s.keys.encryption_keys)) == len(s.keys.encryption_keys),
+           "[keys] encryption_keys", "must not repeat a key")  # fmt: skip
     _check(s.keys.jwks_max_age > 0, "[keys] jwks_max_age", "must be positive")
     _check(s.keys.refresh_seconds >= 0, "[keys] refresh_seconds", "must be 0 or more")
     _check(s.passwords.min_length >= 8, "[passwords] min_length", "must be at least 8")
@@ -469,6 +551,14 @@ def _validate_production(s: Settings, host: str | None) -> None:
     _check(not s.server.debug, "[server] debug", "must be false in production")
     _check(bool(s.mfa.secret_keys), "[mfa] secret_keys",
            "is required in production (it encrypts TOTP secrets at rest)")  # fmt: skip
+    _check(s.delivery.mode != "inline", "[delivery] mode",
+           "must be 'serve' or 'worker' in production (inline sends within requests)")  # fmt: skip
+    # Security invariant 6: private signing keys are sealed with a KEK only operators hold.
+    _check(bool(s.keys.encryption_keys), "[keys] encryption_keys",
+           "is required in production (it encrypts the private signing keys)")  # fmt: skip
+    published = {DEV_KEY_ENCRYPTION_KEY, EXAMPLE_KEY_ENCRYPTION_KEY}
+    _check(not published & set(s.keys.encryption_keys), "[keys] encryption_keys",
+           "holds a published example value; make your own: `idp keys new-kek`")  # fmt: skip
 
 
 def load_settings(

@@ -2,24 +2,35 @@
 
 A `next` key is published in the JWKS before it may sign, so relying parties that cache the
 JWKS already hold it when it becomes `active`; a `retired` key stays published until every
-token it signed has expired. Every node reads the states from the shared database, so a
-rotation on one node reaches all of them within `[keys] refresh_seconds`.
+token it signed has expired. Every node reads the keys, sealed with a KEK (`kek.py`), from the
+shared database, so a rotation on one node reaches all of them within `[keys] refresh_seconds`
+and no private key is kept on a node's disk.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from joserfc.jwk import Key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .db import db
 from .extensions import settings
-from .keys import KeyEntry, KeyStore, check_permissions, generate_key, load_key_file
+from .kek import Kek, seal, sealed_with, unseal
+from .keys import (
+    KeyEntry,
+    KeyStore,
+    KeyStoreError,
+    generate_private_jwk,
+    load_key_file,
+    parse_private_jwk,
+)
 from .models import SigningKey
 
 
@@ -30,17 +41,13 @@ class KeyLifecycleError(Exception):
 class KeyRing:
     """Per-app view of the keys in force, re-read from the database when it gets stale."""
 
-    def __init__(self, directory: Path, *, passphrase: str = "", refresh_seconds: int = 5) -> None:
-        self.directory = directory
-        self.passphrase = passphrase
+    def __init__(self, keks: list[Kek], *, refresh_seconds: int = 5) -> None:
+        self.keks = keks
         self.refresh_seconds = refresh_seconds
-        self._material: dict[str, object] = {}
+        self._material: dict[str, Key] = {}
         self._store: KeyStore | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
-        # Refuse to start on a key file that others can read (security invariant 6).
-        for path in directory.glob("*.json") if directory.is_dir() else ():
-            check_permissions(path)
 
     def current(self) -> KeyStore:
         """The snapshot in force; re-read after `refresh_seconds`."""
@@ -53,27 +60,44 @@ class KeyRing:
     def invalidate(self) -> None:
         self._store = None
 
-    def material(self, kid: str):
-        """Private key for a kid, read from its file once (key material loaded on change)."""
-        if kid not in self._material:
-            _, key = load_key_file(self.directory / f"{kid}.json", self.passphrase)
-            self._material[kid] = key
-        return self._material[kid]
+    def material(self, row: SigningKey) -> Key:
+        """Private key of a row, unsealed once per node (key material loaded on change)."""
+        if row.kid not in self._material:
+            if row.private_jwk is None:
+                raise KeyStoreError(
+                    f"signing key {row.kid}: its private key is not in the database;"
+                    " run `idp init` where the old keys/ directory is"
+                )
+            _, key = parse_private_jwk(unseal(row.private_jwk, self.keks, kid=row.kid), row.kid)
+            self._material[row.kid] = key
+        return self._material[row.kid]
 
     def _read(self) -> KeyStore:
         rows = db.session.scalars(select(SigningKey).where(SigningKey.state != "removed")).all()
-        if not rows:
-            # Installed before key metadata existed and `idp init` not yet re-run.
-            return KeyStore.load(self.directory, self.passphrase)
         return KeyStore(
             KeyEntry(
                 row.alg,
-                self.material(row.kid),
+                self.material(row),
                 signing=row.state == "active",
                 published=row.published,
             )
             for row in rows
         )
+
+
+def new_signing_key(alg: str, state: str, now: datetime, *, rsa_bits: int, kek: Kek) -> SigningKey:
+    """A fresh key row whose private JWK is sealed with the KEK."""
+    kid, document = generate_private_jwk(alg, rsa_bits=rsa_bits)
+    return SigningKey(
+        kid=kid,
+        alg=alg,
+        state=state,
+        published=True,
+        created_at=now,
+        activated_at=now if state == "active" else None,
+        private_jwk=seal(document, kek),
+        kek_id=kek.id,
+    )
 
 
 def retention() -> timedelta:
@@ -83,20 +107,35 @@ def retention() -> timedelta:
     return timedelta(seconds=lifetime + conf.keys.jwks_max_age)
 
 
-def adopt_key_files(session: Session, directory: Path, passphrase: str, now: datetime) -> int:
-    """Register key files that have no metadata yet: the newest per algorithm becomes active."""
-    known = set(session.scalars(select(SigningKey.kid)))
-    has_active = set(session.scalars(select(SigningKey.alg).where(SigningKey.state == "active")))
+def _sealed(key: Key, alg: str, kek: Kek) -> str:
+    document = key.as_dict(private=True) | {"kid": key.kid, "alg": alg, "use": "sig"}
+    return seal(json.dumps(document), kek)
+
+
+def move_key_files(
+    session: Session, directory: Path, passphrase: str, kek: Kek, now: datetime
+) -> list[Path]:
+    """Seal the legacy keys/ files into the database; return the files now safe to delete.
+
+    A file whose key has metadata already gets its private part added; a file without any
+    becomes a key of its own, the newest per algorithm active when none is.
+    """
+    if not directory.is_dir():
+        return []
+    rows = {row.kid: row for row in session.scalars(select(SigningKey))}
+    has_active = {row.alg for row in rows.values() if row.state == "active"}
     paths = sorted(directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    adopted = 0
+    moved = []
     for path in paths:
-        if path.stem in known:
+        row = rows.get(path.stem)
+        if row is not None and row.private_jwk is not None:
+            moved.append(path)
             continue
         alg, key = load_key_file(path, passphrase)
-        active = alg not in has_active
-        has_active.add(alg)
-        session.add(
-            SigningKey(
+        if row is None:
+            active = alg not in has_active
+            has_active.add(alg)
+            row = SigningKey(
                 kid=key.kid,
                 alg=alg,
                 state="active" if active else "retired",
@@ -105,9 +144,11 @@ def adopt_key_files(session: Session, directory: Path, passphrase: str, now: dat
                 activated_at=now if active else None,
                 retired_at=None if active else now,
             )
-        )
-        adopted += 1
-    return adopted
+            session.add(row)
+        if row.state != "removed":
+            row.private_jwk, row.kek_id = _sealed(key, alg, kek), kek.id
+        moved.append(path)
+    return moved
 
 
 def _ring() -> KeyRing:
@@ -117,18 +158,7 @@ def _ring() -> KeyRing:
 
 
 def _create(alg: str, state: str, now: datetime) -> SigningKey:
-    conf = settings()
-    kid = generate_key(
-        _ring().directory, alg, rsa_bits=conf.keys.rsa_bits, passphrase=conf.keys.passphrase
-    )
-    row = SigningKey(
-        kid=kid,
-        alg=alg,
-        state=state,
-        published=True,
-        created_at=now,
-        activated_at=now if state == "active" else None,
-    )
+    row = new_signing_key(alg, state, now, rsa_bits=settings().keys.rsa_bits, kek=_ring().keks[0])
     db.session.add(row)
     return row
 
@@ -146,11 +176,12 @@ def _retire(row: SigningKey, now: datetime, *, published: bool = True) -> None:
     row.published = published
 
 
-def initialise_keys() -> list[str]:
-    """`idp init`: adopt existing files, then ensure an active and a next key per algorithm."""
+def initialise_keys() -> dict:
+    """`idp init`: move legacy key files into the database, then ensure an active and a next
+    key per algorithm; the moved files are deleted once the database holds them."""
     now = utcnow()
     conf = settings()
-    adopt_key_files(db.session, _ring().directory, conf.keys.passphrase, now)
+    moved = move_key_files(db.session, conf.keys_path, conf.keys.passphrase, _ring().keks[0], now)
     db.session.flush()
     created = []
     for alg in conf.keys.algorithms:
@@ -158,8 +189,31 @@ def initialise_keys() -> list[str]:
             if _one(alg, state) is None:
                 created.append(_create(alg, state, now).kid)
     db.session.commit()
+    for path in moved:
+        path.unlink(missing_ok=True)
     _ring().invalidate()
-    return created
+    return {"created": created, "moved": [path.stem for path in moved]}
+
+
+def rewrap_keys() -> dict:
+    """Re-seal every stored private key with the first KEK, so older KEKs can be dropped."""
+    keks = _ring().keks
+    rows = db.session.scalars(
+        select(SigningKey).where(SigningKey.private_jwk.is_not(None)).with_for_update()
+    ).all()
+    rewrapped = []
+    for row in rows:
+        if sealed_with(row.private_jwk) == keks[0].id:
+            continue
+        try:
+            document = unseal(row.private_jwk, keks, kid=row.kid)
+        except KeyStoreError as error:
+            db.session.rollback()
+            raise KeyLifecycleError(f"{error}; nothing was re-encrypted") from error
+        row.private_jwk, row.kek_id = seal(document, keks[0]), keks[0].id
+        rewrapped.append(row.kid)
+    db.session.commit()
+    return {"kek": keks[0].id, "rewrapped": rewrapped, "keys": len(rows)}
 
 
 def rotate_keys(alg: str | None = None, *, force: bool = False) -> list[dict]:
@@ -230,7 +284,7 @@ def retire_key(kid: str, *, keep_publishing: bool = False) -> dict:
 
 
 def prune_keys() -> list[str]:
-    """Remove retired keys past their retention (or unpublished): metadata kept, file deleted."""
+    """Remove retired keys past their retention (or unpublished): metadata kept, key destroyed."""
     now = utcnow()
     rows = db.session.scalars(
         select(SigningKey).where(SigningKey.state == "retired").with_for_update()
@@ -239,7 +293,7 @@ def prune_keys() -> list[str]:
     for row in rows:
         if not row.published or (row.expires_at is not None and row.expires_at <= now):
             row.state = "removed"
-            (_ring().directory / f"{row.kid}.json").unlink(missing_ok=True)
+            row.private_jwk = row.kek_id = None  # the private key is destroyed
             removed.append(row.kid)
     db.session.commit()
     _ring().invalidate()
@@ -262,6 +316,7 @@ def list_keys() -> list[dict]:
             "activated": stamp(row.activated_at),
             "retired": stamp(row.retired_at),
             "expires": stamp(row.expires_at),
+            "kek": row.kek_id,
         }
         for row in rows
     ]

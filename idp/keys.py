@@ -1,7 +1,8 @@
-"""Signing-key material: one private JWK per file in keys/ (mode 0600), optionally encrypted.
+"""Signing-key material: private JWKs, their validation, and the snapshot that signs.
 
 RFC 7517 (JWK; §7 encrypted JWK), RFC 7638 (thumbprint as kid), RFC 7518 §3 (algorithms).
-Which key signs and which are published is decided in `keyring.py` from the database.
+Keys live sealed in the database (`kek.py`, `keyring.py`); the key-file functions here remain
+for the legacy keys/ directory that `idp init` moves into the database.
 """
 
 from __future__ import annotations
@@ -53,17 +54,22 @@ def _write_private(path: Path, content: str) -> None:
         raise
 
 
-def generate_key(directory: Path, alg: str, *, rsa_bits: int = 2048, passphrase: str = "") -> str:
-    """Create one signing key file atomically with mode 0600; return its kid."""
+def generate_private_jwk(alg: str, *, rsa_bits: int = 2048) -> tuple[str, str]:
+    """Make one private signing JWK; return its kid and its JSON document."""
     if alg not in ALGORITHMS:
         raise KeyStoreError(f"unsupported algorithm {alg!r}; use one of {', '.join(ALGORITHMS)}")
     kty, crv = ALGORITHMS[alg]
     if kty == "RSA" and rsa_bits not in RSA_BITS:
         raise KeyStoreError(f"unsupported RSA size {rsa_bits}; use one of {RSA_BITS}")
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = jwk.generate_key(kty, crv or rsa_bits, private=True)
     kid = key.thumbprint()
-    document = json.dumps(key.as_dict(private=True) | {"kid": kid, "alg": alg, "use": "sig"})
+    return kid, json.dumps(key.as_dict(private=True) | {"kid": kid, "alg": alg, "use": "sig"})
+
+
+def generate_key(directory: Path, alg: str, *, rsa_bits: int = 2048, passphrase: str = "") -> str:
+    """Create one legacy signing key file atomically with mode 0600; return its kid."""
+    kid, document = generate_private_jwk(alg, rsa_bits=rsa_bits)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     if passphrase:
         wrapping = OctKey.import_key(passphrase)
         algorithms = [FILE_ENCRYPTION["alg"], FILE_ENCRYPTION["enc"]]
@@ -71,18 +77,6 @@ def generate_key(directory: Path, alg: str, *, rsa_bits: int = 2048, passphrase:
         document = jwe.encrypt_compact(header, document, wrapping, algorithms=algorithms)
     _write_private(directory / f"{kid}.json", document)
     return kid
-
-
-def ensure_default_keys(
-    directory: Path, *, rsa_bits: int = 2048, passphrase: str = ""
-) -> list[str]:
-    """Create an RS256 and an ES256 key when the directory holds no key yet."""
-    if directory.is_dir() and any(directory.glob("*.json")):
-        return []
-    return [
-        generate_key(directory, alg, rsa_bits=rsa_bits, passphrase=passphrase)
-        for alg in DEFAULT_ALGORITHMS
-    ]
 
 
 def check_permissions(path: Path) -> None:
@@ -107,6 +101,27 @@ def _decrypt(path: Path, text: str, passphrase: str) -> str:
         raise KeyStoreError(f"{path}: cannot decrypt key file (wrong passphrase?)") from error
 
 
+def parse_private_jwk(text: str, origin: str) -> tuple[str, Key]:
+    """Accept only a private signing JWK whose kid is its RFC 7638 thumbprint."""
+    try:
+        document = json.loads(text)
+        alg = document["alg"]
+        key = import_key(document)
+    except (ValueError, KeyError, TypeError, JoseError) as error:
+        raise KeyStoreError(f"{origin}: not a valid JWK ({error!r})") from error
+    if alg not in ALGORITHMS:
+        raise KeyStoreError(f"{origin}: unsupported algorithm {alg!r}")
+    if (document.get("kty"), document.get("crv")) != ALGORITHMS[alg]:
+        raise KeyStoreError(f"{origin}: key type does not fit algorithm {alg}")
+    if document.get("use", "sig") != "sig":
+        raise KeyStoreError(f"{origin}: not a signing key (use {document['use']!r})")
+    if not key.is_private:
+        raise KeyStoreError(f"{origin}: holds no private key")
+    if document.get("kid") != key.thumbprint():
+        raise KeyStoreError(f"{origin}: kid must equal the RFC 7638 thumbprint")
+    return alg, key
+
+
 def load_key_file(path: Path, passphrase: str = "") -> tuple[str, Key]:
     """Read one key file, refusing unsafe permissions and anything but a private signing JWK."""
     try:
@@ -116,21 +131,8 @@ def load_key_file(path: Path, passphrase: str = "") -> tuple[str, Key]:
         raise KeyStoreError(f"{path}: cannot read key file ({error})") from error
     if text.count(".") == 4 and not text.startswith("{"):  # RFC 7516 §7.1 compact JWE
         text = _decrypt(path, text, passphrase)
-    try:
-        document = json.loads(text)
-        alg = document["alg"]
-        key = import_key(document)
-    except (ValueError, KeyError, TypeError, JoseError) as error:
-        raise KeyStoreError(f"{path}: not a valid JWK ({error!r})") from error
-    if alg not in ALGORITHMS:
-        raise KeyStoreError(f"{path}: unsupported algorithm {alg!r}")
-    if (document.get("kty"), document.get("crv")) != ALGORITHMS[alg]:
-        raise KeyStoreError(f"{path}: key type does not fit algorithm {alg}")
-    if document.get("use", "sig") != "sig":
-        raise KeyStoreError(f"{path}: not a signing key (use {document['use']!r})")
-    if not key.is_private:
-        raise KeyStoreError(f"{path}: holds no private key")
-    if document.get("kid") != key.thumbprint() or path.stem != document.get("kid"):
+    alg, key = parse_private_jwk(text, str(path))
+    if path.stem != key.kid:
         raise KeyStoreError(f"{path}: kid must equal the RFC 7638 thumbprint and the file name")
     return alg, key
 
@@ -161,16 +163,6 @@ class KeyStore:
                 for e in self._published.values()
             ]
         }
-
-    @classmethod
-    def load(cls, directory: Path, passphrase: str = "") -> KeyStore:
-        """Every key file in the directory; the newest file of each algorithm signs."""
-        if not directory.is_dir():
-            return cls([])
-        paths = sorted(directory.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
-        loaded = [load_key_file(path, passphrase) for path in paths]
-        newest = {alg: key.kid for alg, key in loaded}
-        return cls(KeyEntry(alg, key, signing=newest[alg] == key.kid) for alg, key in loaded)
 
     def __len__(self) -> int:
         return len(self._published)

@@ -1,11 +1,11 @@
 """Outbound mail: `outbox` (one .eml file per message) or `smtp`, chosen by [mail] backend.
 
-Messages are multipart (text + HTML), rendered from templates in the member's language.
+Messages are multipart (text + HTML), rendered from templates in the member's language, and
+queued in the database outbox (`outbox.py`), which hands them to the backend with retries.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import smtplib
@@ -22,8 +22,6 @@ from flask_babel import force_locale
 from .clock import utcnow
 from .config import Settings
 from .extensions import settings
-
-log = logging.getLogger("idp.mail")
 
 
 class DeliveryError(Exception):
@@ -89,10 +87,11 @@ BACKENDS: dict[str, Callable[[Settings, EmailMessage], None]] = {
 
 
 def send_mail(to: str, subject: str, text: str, html: str) -> None:
-    """Deliver one message with the configured backend; DeliveryError if it cannot."""
+    """Queue one message for the configured backend (commits; see outbox.enqueue)."""
+    from .outbox import enqueue
+
     conf = settings()
-    BACKENDS[conf.mail.backend](conf, build_message(conf, to, subject, text, html))
-    log.info("mail sent", extra={"template_subject": subject})
+    enqueue("mail", bytes(build_message(conf, to, subject, text, html)))
 
 
 def send_template(to: str, template: str, locale: str, **context) -> None:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import logging
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 
 from .clock import utcnow
 from .config import Settings
-from .extensions import settings
 from .mail import DeliveryError, write_atomically
-
-log = logging.getLogger("idp.sms")
 
 
 def deliver_to_outbox(conf: Settings, to: str, body: str) -> None:
@@ -51,7 +47,7 @@ BACKENDS: dict[str, Callable[[Settings, str, str], None]] = {
 
 
 def send_sms(to: str, body: str) -> None:
-    """Deliver one SMS (E.164 number) with the configured backend; DeliveryError if it cannot."""
-    conf = settings()
-    BACKENDS[conf.sms.backend](conf, to, body)
-    log.info("sms sent")
+    """Queue one SMS (E.164 number) for the configured backend (commits; see outbox.enqueue)."""
+    from .outbox import enqueue
+
+    enqueue("sms", json.dumps({"to": to, "body": body}).encode())

@@ -17,10 +17,11 @@ from werkzeug.serving import make_server
 
 from idp.app import create_app
 from idp.clock import FrozenClock
-from idp.config import load_settings
+from idp.config import DEV_KEY_ENCRYPTION_KEY, load_settings
 from idp.db import db, upgrade
-from idp.keyring import adopt_key_files
-from idp.keys import ensure_default_keys
+from idp.kek import parse_keks, seal
+from idp.keys import DEFAULT_ALGORITHMS, generate_private_jwk
+from idp.models import SigningKey
 
 from .helpers import Actions
 
@@ -62,18 +63,25 @@ def _write_config(path: Path, values: dict) -> Path:
 
 
 @pytest.fixture(scope="session")
-def template_keys(tmp_path_factory) -> Path:
-    """Keys generated once per run (RSA generation is slow) and copied into each test."""
-    directory = tmp_path_factory.mktemp("template") / "keys"
-    ensure_default_keys(directory)
-    return directory
+def template_keys() -> list[dict]:
+    """Signing keys made once per run (RSA generation is slow), sealed with the development KEK."""
+    kek = parse_keks([DEV_KEY_ENCRYPTION_KEY])[0]
+    keys = []
+    for alg in DEFAULT_ALGORITHMS:
+        kid, document = generate_private_jwk(alg)
+        keys.append({"kid": kid, "alg": alg, "private_jwk": seal(document, kek), "kek_id": kek.id})
+    return keys
 
 
-def _adopt_keys(url: str, keys: Path) -> None:
-    """Record the template keys as active, as `idp init` would."""
+def _adopt_keys(url: str, keys: list[dict]) -> None:
+    """Store the template keys as the active ones, as `idp init` would."""
+    now = datetime.now(UTC)
     engine = sa.create_engine(url)
     with Session(engine) as session, session.begin():
-        adopt_key_files(session, keys, "", datetime.now(UTC))
+        for key in keys:
+            session.add(
+                SigningKey(**key, state="active", published=True, created_at=now, activated_at=now)
+            )
     engine.dispose()
 
 
@@ -94,7 +102,7 @@ def template_database(tmp_path_factory, template_keys) -> str:
     return str(path)
 
 
-def _fresh_database(template: str, directory: Path, keys: Path) -> str:
+def _fresh_database(template: str, directory: Path, keys: list[dict]) -> str:
     if TEST_DATABASE_URL:
         engine = sa.create_engine(TEST_DATABASE_URL)
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
@@ -111,21 +119,21 @@ def _fresh_database(template: str, directory: Path, keys: Path) -> str:
 @pytest.fixture
 def make_config(tmp_path, template_keys, template_database):
     """Write a config file for this test; later calls reuse the same database and keys."""
-    keys_dir = tmp_path / "keys"
-    if not keys_dir.exists():
-        shutil.copytree(template_keys, keys_dir)
-        keys_dir.chmod(0o700)
+    keys_dir = tmp_path / "keys"  # legacy key files only: the keys themselves are in the database
     state = {}
 
     def make(issuer: str = "http://127.0.0.1:5000", **sections) -> Path:
         if "db" not in state:
-            state["db"] = _fresh_database(template_database, tmp_path, keys_dir)
+            state["db"] = _fresh_database(template_database, tmp_path, template_keys)
         values = {
             "server": {"issuer": issuer, "instance_dir": str(tmp_path / "instance")},
             "database": {"url": state["db"]},
             "keys": {"dir": str(keys_dir), "refresh_seconds": 0},
             # Real argon2id, with small costs so the suite stays fast; defaults are tested apart.
             "passwords": {"argon2_time_cost": 1, "argon2_memory_cost": 1024},
+            # Mail and SMS delivered within the request, so a test reads the outbox right after
+            # it; tests of the queue itself ask for "worker" and run `idp worker --once`.
+            "delivery": {"mode": "inline"},
         }
         for section, entries in sections.items():
             values.setdefault(section, {}).update(entries)
@@ -155,6 +163,7 @@ def make_app(make_config, clock):
     yield make
     for app in apps:
         app.extensions["idp.logout"].stop()
+        app.extensions["idp.outbox"].stop()
         with app.app_context():
             db.engine.dispose()
 
@@ -220,6 +229,7 @@ def live_server(make_config, live_server_sections, live_server_clock):
     live.url = base_url
     yield live
     proxy.app.extensions["idp.logout"].stop()
+    proxy.app.extensions["idp.outbox"].stop()
     server.shutdown()
     thread.join(timeout=5)
     with proxy.app.app_context():

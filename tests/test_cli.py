@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import stat
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 
 from idp.cli import main
 from idp.db import db
+from idp.keys import generate_key
 from idp.models import Client, Member
 
 
@@ -33,11 +33,8 @@ def fresh_config(tmp_path):
 def test_init_creates_schema_and_keys_once(fresh_config, tmp_path):
     result = _run(fresh_config, "init")
     assert result.exit_code == 0, result.output
-    keys = sorted((tmp_path / "keys").glob("*.json"))
-    assert len(keys) == 4  # an active and a next key for RS256 and for ES256
-    for key in keys:
-        assert stat.S_IMODE(key.stat().st_mode) == 0o600
-    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) & 0o077 == 0
+    assert "4 created in the database" in result.output
+    assert not (tmp_path / "keys").exists()  # private keys live sealed in the database only
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'instance' / 'idp.sqlite3'}")
     with engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
@@ -45,8 +42,7 @@ def test_init_creates_schema_and_keys_once(fresh_config, tmp_path):
     assert {"members", "clients", "authorization_codes", "alembic_version"} <= tables
 
     again = _run(fresh_config, "init")
-    assert again.exit_code == 0
-    assert sorted((tmp_path / "keys").glob("*.json")) == keys
+    assert again.exit_code == 0 and "0 created" in again.output
     states = json.loads(_run(fresh_config, "keys", "list", "--json").output)
     assert sorted((k["alg"], k["state"]) for k in states) == [
         ("ES256", "active"),
@@ -204,6 +200,7 @@ def test_keys_list_shows_public_information(cli):
     rows = json.loads(result.output)
     assert {r["alg"] for r in rows} == {"RS256", "ES256"}
     expected = {"kid", "alg", "state", "published", "created", "activated", "retired", "expires"}
+    expected.add("kek")  # which KEK seals it: an id, not the key
     assert all(set(r) == expected for r in rows)
 
 
@@ -224,9 +221,10 @@ def test_serve_refuses_without_keys(tmp_path):
     assert result.exit_code != 0 and "idp init" in result.output
 
 
-def test_world_readable_key_refuses_start(cli, make_config, tmp_path):
-    make_config()
-    key = next((tmp_path / "keys").glob("*.json"))
+def test_world_readable_legacy_key_file_is_not_moved(cli, make_config, tmp_path):
+    kid = generate_key(tmp_path / "keys", "RS256")
+    key = tmp_path / "keys" / f"{kid}.json"
     key.chmod(0o644)
-    result = cli("keys", "list")
+    result = cli("init")
     assert result.exit_code != 0 and "chmod 600" in result.output
+    assert key.exists()

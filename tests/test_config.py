@@ -7,11 +7,17 @@ from pathlib import Path
 import pytest
 
 from idp.config import (
+    DEV_KEY_ENCRYPTION_KEY as DEV_KEK,
+)
+from idp.config import (
     DEV_SECRET_KEY,
     EXAMPLE_NIK_HMAC_KEY,
     EXAMPLE_SECRET_KEY,
     ConfigError,
     load_settings,
+)
+from idp.config import (
+    EXAMPLE_KEY_ENCRYPTION_KEY as EXAMPLE_KEK,
 )
 
 EXAMPLE = Path(__file__).parent.parent / "config.example.toml"
@@ -25,10 +31,12 @@ def _production(**server) -> dict:
         | server,
         "members": {"nik_hmac_key": STRONG_NIK},
         "mfa": {"secret_keys": [FERNET_KEY]},
+        "keys": {"encryption_keys": [KEK]},
     }
 
 
 FERNET_KEY = "x" * 43 + "="  # 32 bytes in URL-safe base64
+KEK = "k" * 43 + "="
 
 
 def test_defaults_without_a_file():
@@ -159,6 +167,13 @@ def test_production_allows_http_on_loopback(issuer):
         (_production() | {"mfa": {"secret_keys": []}}, "[mfa] secret_keys"),
         (_production() | {"mfa": {"secret_keys": ["not-a-key"]}}, "[mfa] secret_keys"),
         (_production() | {"mfa": {"policy": "sometimes"}}, "[mfa] policy"),
+        (_production() | {"keys": {"encryption_keys": []}}, "[keys] encryption_keys"),
+        (_production() | {"keys": {"encryption_keys": [EXAMPLE_KEK]}}, "[keys] encryption_keys"),
+        (_production() | {"keys": {"encryption_keys": [KEK, DEV_KEK]}}, "[keys] encryption_keys"),
+        ({"keys": {"encryption_keys": ["too-short"]}}, "[keys] encryption_keys"),
+        (_production() | {"delivery": {"mode": "inline"}}, "[delivery] mode"),
+        ({"log": {"level": "LOUD"}}, "[log] level"),
+        ({"keys": {"encryption_keys": [KEK, KEK]}}, "[keys] encryption_keys"),
         ({"i18n": {"timezone": "Mars/Olympus"}}, "[i18n] timezone"),
         ({"lockout": {"max_failures": 0}}, "[lockout] max_failures"),
         ({"lockout": {"lock_seconds": 600, "max_lock_seconds": 60}}, "[lockout] max_lock_seconds"),

@@ -1,4 +1,4 @@
-"""Signing keys: files of mode 0600, kid = RFC 7638 thumbprint, public-only JWKS."""
+"""Signing keys: legacy files of mode 0600, kid = RFC 7638 thumbprint, public-only JWKS."""
 
 from __future__ import annotations
 
@@ -14,10 +14,28 @@ import pytest
 from joserfc import jwt as jose_jwt
 from joserfc.jwk import RSAKey
 
-from idp.keys import InvalidSignature, KeyStore, KeyStoreError, ensure_default_keys, generate_key
+from idp.keys import (
+    DEFAULT_ALGORITHMS,
+    InvalidSignature,
+    KeyEntry,
+    KeyStore,
+    KeyStoreError,
+    generate_key,
+    load_key_file,
+)
 
 PRIVATE = {"d", "p", "q", "dp", "dq", "qi", "oth"}
 REQUIRED_MEMBERS = {"RSA": ("e", "kty", "n"), "EC": ("crv", "kty", "x", "y")}
+
+
+def _load(directory) -> KeyStore:
+    """Every key file of a legacy keys/ directory (as `idp init` reads them); newest signs."""
+    if not directory.is_dir():
+        return KeyStore([])
+    paths = sorted(directory.glob("*.json"), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    loaded = [load_key_file(path) for path in paths]
+    newest = {alg: key.kid for alg, key in loaded}
+    return KeyStore(KeyEntry(alg, key, signing=newest[alg] == key.kid) for alg, key in loaded)
 
 
 def _b64(data: bytes) -> str:
@@ -38,13 +56,14 @@ def _modulus_bits(jwk: dict) -> int:
 @pytest.fixture(scope="module")
 def key_dir(tmp_path_factory):
     directory = tmp_path_factory.mktemp("keys") / "keys"
-    assert len(ensure_default_keys(directory)) == 2
+    for alg in DEFAULT_ALGORITHMS:
+        generate_key(directory, alg)
     return directory
 
 
 @pytest.fixture(scope="module")
 def store(key_dir):
-    return KeyStore.load(key_dir)
+    return _load(key_dir)
 
 
 def _documents(directory) -> dict[str, dict]:
@@ -69,12 +88,6 @@ def test_key_files_are_private_and_named_by_thumbprint(key_dir):
         assert document["kid"] == _thumbprint(document) == path.stem
 
 
-def test_second_call_creates_nothing(key_dir):
-    before = sorted(key_dir.iterdir())
-    assert ensure_default_keys(key_dir) == []
-    assert sorted(key_dir.iterdir()) == before
-
-
 def test_rsa_size_is_configurable(tmp_path):
     kid = generate_key(tmp_path, "RS256", rsa_bits=3072)
     assert _modulus_bits(json.loads((tmp_path / f"{kid}.json").read_text())) == 3072
@@ -97,7 +110,7 @@ def test_load_refuses_key_files_open_to_others(key_dir, tmp_path, mode):
     target.write_text(source.read_text())
     target.chmod(mode)
     with pytest.raises(KeyStoreError, match=f"{source.name}.*mode {oct(mode)}"):
-        KeyStore.load(tmp_path)
+        _load(tmp_path)
 
 
 def _public(document: dict) -> dict:
@@ -131,13 +144,13 @@ def test_load_refuses_bad_key_files(key_dir, tmp_path, alg, mutate, file_name, m
     path.write_text(content if isinstance(content, str) else json.dumps(content))
     path.chmod(0o600)
     with pytest.raises(KeyStoreError, match=message) as refused:
-        KeyStore.load(tmp_path)
+        _load(tmp_path)
     assert str(path) in str(refused.value)
 
 
 @pytest.mark.parametrize("make", [lambda p: p / "absent", lambda p: p])
 def test_missing_or_empty_directory_loads_empty(tmp_path, make):
-    store = KeyStore.load(make(tmp_path))
+    store = _load(make(tmp_path))
     assert len(store) == 0 and store.algorithms == [] and store.jwks() == {"keys": []}
     with pytest.raises(KeyError):
         store.signing_key("RS256")
@@ -146,7 +159,7 @@ def test_missing_or_empty_directory_loads_empty(tmp_path, make):
 def test_algorithms_put_rs256_first(tmp_path):
     for alg in ("PS256", "ES256", "RS256"):
         generate_key(tmp_path, alg)
-    store = KeyStore.load(tmp_path)
+    store = _load(tmp_path)
     assert store.algorithms == ["RS256", "ES256", "PS256"] and len(store) == 3
 
 
@@ -154,7 +167,7 @@ def test_newest_key_file_signs(tmp_path):
     older, newer = generate_key(tmp_path, "RS256"), generate_key(tmp_path, "RS256")
     os.utime(tmp_path / f"{older}.json", ns=(2_000_000_000 * 10**9,) * 2)
     os.utime(tmp_path / f"{newer}.json", ns=(1_000_000_000 * 10**9,) * 2)
-    store = KeyStore.load(tmp_path)
+    store = _load(tmp_path)
     assert store.kid_for("RS256") == older and store.signing_key("RS256").kid == older
     # The other key stays published so tokens it signed still verify.
     assert {k["kid"] for k in store.jwks()["keys"]} == {older, newer}
@@ -167,14 +180,14 @@ def test_jwks_is_public_only(store, key_dir):
     for key in keys:
         assert not PRIVATE & key.keys()
         assert key["use"] == "sig" and key["kid"] == _thumbprint(key)
-    assert KeyStore.load(key_dir).jwks() == store.jwks()
+    assert _load(key_dir).jwks() == store.jwks()
 
 
 @pytest.fixture(scope="module")
 def ps256_store(tmp_path_factory):
     directory = tmp_path_factory.mktemp("ps256")
     generate_key(directory, "PS256")
-    return KeyStore.load(directory)
+    return _load(directory)
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256", "PS256"])

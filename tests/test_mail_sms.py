@@ -7,12 +7,15 @@ import email.policy
 import json
 import socket
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from idp.mail import DeliveryError, send_mail, send_template
+from idp.db import db
+from idp.mail import send_mail, send_template
+from idp.models import OutboxMessage
 from idp.sms import send_sms
 
 
@@ -95,7 +98,22 @@ def test_smtp_backend_delivers_to_a_real_server(make_app, smtp_server):
     assert message.get_body(("plain",)).get_content().strip() == "kode: 123456"
 
 
-def test_smtp_failure_is_a_delivery_error(make_app):
+def _queued(app) -> OutboxMessage:
+    with app.app_context():
+        message = db.session.scalars(db.select(OutboxMessage)).one()
+        db.session.expunge(message)
+        return message
+
+
+def _waits_for_a_retry(app, clock, error: str) -> None:
+    """The failed attempt is recorded and the message waits for the first retry delay."""
+    message = _queued(app)
+    assert message.attempts == 1 and error in message.last_error
+    assert message.delivered_at is None and message.payload  # kept for the retry
+    assert message.next_attempt_at == clock.now() + timedelta(seconds=30)
+
+
+def test_smtp_failure_is_queued_for_a_retry(make_app, clock):
     app = make_app(
         mail={
             "backend": "smtp",
@@ -105,8 +123,9 @@ def test_smtp_failure_is_a_delivery_error(make_app):
             "smtp_timeout": 2,
         }
     )
-    with app.app_context(), pytest.raises(DeliveryError):
-        send_mail("siti@example.id", "x", "x", "x")
+    with app.app_context():
+        send_mail("siti@example.id", "x", "x", "x")  # the caller never sees the failure
+    _waits_for_a_retry(app, clock, "SMTP delivery to 127.0.0.1 failed")
 
 
 def test_sms_outbox_format(app):
@@ -170,18 +189,21 @@ def test_webhook_retries_a_failed_attempt(make_app, gateway):
     )
 
 
-def test_webhook_gives_up_after_its_retries(make_app, gateway):
+def test_webhook_gives_up_after_its_retries(make_app, gateway, clock):
     url, handler = gateway
     handler.statuses = [500, 502, 503]
-    with _webhook_app(make_app, url).app_context(), pytest.raises(DeliveryError):
+    app = _webhook_app(make_app, url)
+    with app.app_context():
         send_sms("+6281234567890", "x")
     assert len(handler.received) == 3
+    _waits_for_a_retry(app, clock, "HTTP Error 503")
 
 
-def test_unreachable_webhook_is_a_delivery_error(make_app):
+def test_unreachable_webhook_is_queued_for_a_retry(make_app, clock):
     app = _webhook_app(make_app, f"http://127.0.0.1:{_free_port()}/sms", retries=0)
-    with app.app_context(), pytest.raises(DeliveryError):
+    with app.app_context():
         send_sms("+6281234567890", "x")
+    _waits_for_a_retry(app, clock, "SMS gateway did not accept")
 
 
 def test_html_mail_links_to_help_and_warns_about_phishing_without_a_request(app):

@@ -97,7 +97,7 @@ def test_documented_error_codes_exist():
 
 
 @pytest.fixture
-def api(make_app, actions):
+def api(make_app, actions, tmp_path):
     """The app, with credentials of every kind the endpoints take."""
     app = actions.app
     member = actions.create_member()
@@ -129,6 +129,7 @@ def api(make_app, actions):
         "initial": initial,
         "registered": registered,
         "make_app": make_app,
+        "tmp_path": tmp_path,
     }
 
 
@@ -149,6 +150,27 @@ def _send(api, method: str, path: str, **kwargs):
 def _etag(api, path: str) -> dict:
     etag = _send(api, "GET", path).headers["ETag"]
     return {"headers": {"If-None-Match": etag}}
+
+
+class Outage:
+    """A request sent while the database cannot be reached (as in tests/test_database_outage.py:
+    the app's SQLite database sits in a folder that does not exist)."""
+
+    def __init__(self, request) -> None:
+        self.request = request
+
+    @staticmethod
+    def app(api):
+        missing = api["tmp_path"] / "no-such-volume" / "idp.sqlite3"
+        return api["make_app"](database={"url": f"sqlite:///{missing}"})
+
+
+def _basic(api) -> dict:
+    return {"headers": {"Authorization": api["basic"]}}
+
+
+def _bearer(token: str) -> dict:
+    return {"headers": {"Authorization": f"Bearer {token}"}}
 
 
 # (method, path, status) -> a request that gets that status
@@ -247,6 +269,27 @@ EXAMPLES = {
     ("DELETE", "/register/{client_id}", "204"): lambda api: _management(api),
     ("DELETE", "/register/{client_id}", "401"): lambda api: {},
     ("DELETE", "/register/{client_id}", "404"): "disabled",
+    # A database outage: 503 temporarily_unavailable with Retry-After on every operation.
+    ("GET", "/.well-known/openid-configuration", "503"): Outage(lambda api: {}),
+    ("GET", "/.well-known/oauth-authorization-server", "503"): Outage(lambda api: {}),
+    ("GET", "/jwks", "503"): Outage(lambda api: {}),
+    ("POST", "/token", "503"): Outage(
+        lambda api: _basic(api) | {"data": {"grant_type": "client_credentials"}}
+    ),
+    ("POST", "/revoke", "503"): Outage(lambda api: _basic(api) | {"data": {"token": "a"}}),
+    ("POST", "/introspect", "503"): Outage(lambda api: _basic(api) | {"data": {"token": "a"}}),
+    ("GET", "/userinfo", "503"): Outage(lambda api: _bearer(api["tokens"]["access_token"])),
+    ("POST", "/userinfo", "503"): Outage(
+        lambda api: {"data": {"access_token": api["tokens"]["access_token"]}}
+    ),
+    ("POST", "/register", "503"): Outage(
+        lambda api: _bearer(api["initial"]) | {"json": {"redirect_uris": [REDIRECT_URI]}}
+    ),
+    ("GET", "/register/{client_id}", "503"): Outage(lambda api: _management(api)),
+    ("PUT", "/register/{client_id}", "503"): Outage(
+        lambda api: _management(api, json={"redirect_uris": [REDIRECT_URI]})
+    ),
+    ("DELETE", "/register/{client_id}", "503"): Outage(lambda api: _management(api)),
 }
 
 
@@ -279,6 +322,9 @@ def test_every_documented_status_happens(api, method, path, status):
     if example == "disabled":
         app = api["make_app"](registration={"enabled": False})
         kwargs = {"json": {}}
+    elif isinstance(example, Outage):
+        app = Outage.app(api)
+        kwargs = example.request(api)
     else:
         kwargs = example(api)
     url = path.replace("{client_id}", api["registered"]["client_id"])
@@ -286,6 +332,9 @@ def test_every_documented_status_happens(api, method, path, status):
     assert str(response.status_code) == status, response.get_data(as_text=True)[:300]
     operation = SCHEMA.find_operation_by_path(method, path)
     operation.validate_response(response)
+    if status == "503":
+        assert response.get_json()["error"] == "temporarily_unavailable"
+        assert int(response.headers["Retry-After"]) > 0
 
 
 # -- schemathesis: generated requests, in process ---------------------------------------------

@@ -255,9 +255,9 @@ MALFORMED_HOSTS = [
     "ex ample",
     "a..b",
     "-a.example",
-    "xn--.example",
-    "xn--a-.example",
 ]
+# (Hosts that are not valid IDNA, such as "xn--.example", make werkzeug's test client itself
+# fail before the app is called; tests/test_fuzz.py sends those through WSGI directly.)
 
 
 @pytest.mark.parametrize("host", MALFORMED_HOSTS)

@@ -7,6 +7,7 @@ from .keys import SigningKey
 from .logout import LogoutDelivery
 from .mfa import RecoveryCode, SecondFactor
 from .oauth import AuthorizationCode, Client, Consent, Token
+from .outbox import OutboxMessage
 from .refresh import RefreshToken
 from .registration import InitialAccessToken, SpentAssertion
 from .sessions import SessionClient, SsoSession
@@ -26,6 +27,7 @@ __all__ = [
     "LogoutDelivery",
     "Member",
     "MemberRole",
+    "OutboxMessage",
     "RateBucket",
     "RecoveryCode",
     "RefreshToken",

@@ -1,10 +1,10 @@
-"""Signing-key metadata, shared by every node: which key is next, active or retired."""
+"""Signing keys, shared by every node: state, and the private JWK sealed with a KEK."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db
@@ -25,3 +25,7 @@ class SigningKey(db.Model):
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When a retired key may be pruned: every token it signed has expired, plus a margin.
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Security invariant 6: the private JWK as a JWE sealed with a KEK (idp/kek.py); cleared
+    # when the key is removed. kek_id names the KEK that sealed it, for `idp keys rewrap`.
+    private_jwk: Mapped[str | None] = mapped_column(Text)
+    kek_id: Mapped[str | None] = mapped_column(String(16))

@@ -18,7 +18,7 @@ from urllib.request import OpenerDirector
 from flask import Flask, Response, g
 from sqlalchemy import func, select, update
 
-from .. import sso
+from .. import metrics, sso
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
@@ -171,6 +171,10 @@ def deliver_due() -> int:
     outcomes = _send_in_parallel(claimed)
     for (delivery, *_), error in zip(claimed, outcomes, strict=True):
         _record(delivery, error)
+        metrics.delivery(
+            "backchannel",
+            "sent" if error is None else "retry" if delivery.next_attempt_at else "failed",
+        )
     db.session.commit()
     return len(claimed)
 

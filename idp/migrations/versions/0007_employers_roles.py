@@ -1,6 +1,6 @@
 """employers, employer administrators, employments, roles; identities without membership
 
-Revision ID: 0007_issue20_employers_roles
+Revision ID: 0007_employers_roles
 Revises: 0006
 Create Date: 2026-11-29 19:45:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import idp.db
 
-revision = "0007_issue20_employers_roles"
+revision = "0007_employers_roles"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
