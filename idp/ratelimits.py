@@ -18,14 +18,9 @@ IP_MESSAGE_LIMITS = {"reset": 20, "verify_email": 20, "code": 30}
 MESSAGE_WINDOW = 3600
 
 
-def ip_allows_message(kind: str) -> bool:
-    """Count one message of `kind` requested by this client IP; False once over its limit."""
-    ip = client_ip()
-    if not ip:
-        return True
-    now = utcnow()
-    source = f"{kind}:{ip}"[:64]
-    bucket = int(now.timestamp()) // MESSAGE_WINDOW
+def count_in_bucket(source: str, bucket: int, *, keep: int = 0) -> int:
+    """Add one to a source's bucket, atomically, and drop buckets more than `keep` older;
+    the bucket's count after it."""
     count = db.session.execute(
         upsert(
             RateBucket,
@@ -35,6 +30,17 @@ def ip_allows_message(kind: str) -> bool:
         ).returning(RateBucket.count)
     ).scalar_one()
     db.session.execute(
-        delete(RateBucket).where(RateBucket.source == source, RateBucket.bucket < bucket)
+        delete(RateBucket).where(RateBucket.source == source, RateBucket.bucket < bucket - keep)
     )
-    return count <= IP_MESSAGE_LIMITS[kind]
+    return count
+
+
+def ip_allows_message(kind: str) -> bool:
+    """Count one message of `kind` requested by this client IP; False once over its limit."""
+    ip = client_ip()
+    if not ip:
+        return True
+    now = utcnow()
+    source = f"{kind}:{ip}"[:64]
+    bucket = int(now.timestamp()) // MESSAGE_WINDOW
+    return count_in_bucket(source, bucket) <= IP_MESSAGE_LIMITS[kind]

@@ -26,6 +26,7 @@ from ..extensions import settings
 from ..hashing import keyed_digest
 from ..models import LoginThrottle, Member, RateBucket
 from ..models.identity import find_by_identifier
+from ..ratelimits import count_in_bucket
 from ..timezones import time_zone_label
 
 
@@ -270,17 +271,7 @@ def _reserve_ip(now: datetime) -> int | None:
         return None
     conf = settings().lockout
     bucket = int(now.timestamp()) // conf.ip_window
-    current = db.session.execute(
-        upsert(
-            RateBucket,
-            {"source": ip, "bucket": bucket, "count": 1},
-            ["source", "bucket"],
-            {"count": RateBucket.count + 1},
-        ).returning(RateBucket.count)
-    ).scalar_one()
-    db.session.execute(
-        delete(RateBucket).where(RateBucket.source == ip, RateBucket.bucket < bucket - 1)
-    )
+    current = count_in_bucket(ip, bucket, keep=1)  # the sliding window reads two buckets
     previous = db.session.scalar(
         select(RateBucket.count).where(RateBucket.source == ip, RateBucket.bucket == bucket - 1)
     )
