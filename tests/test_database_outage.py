@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from idp.db import upgrade
+
+from .conftest import _adopt_keys
 from .helpers import csrf_from
 
 
 @pytest.fixture
-def outage(make_app, tmp_path, template_database):
-    """An app whose SQLite database sits in a folder that is not there yet (the outage)."""
+def outage(make_app, tmp_path, template_keys):
+    """An app whose SQLite database sits in a folder that is not there yet (the outage);
+    restore() brings the database (migrated, with keys) back. SQLite on both passes."""
     folder = tmp_path / "db-volume"
-    app = make_app(database={"url": f"sqlite:///{folder / 'idp.sqlite3'}"})
+    url = f"sqlite:///{folder / 'idp.sqlite3'}"
+    app = make_app(database={"url": url})
 
     def restore() -> None:
         folder.mkdir()
-        shutil.copyfile(template_database, folder / "idp.sqlite3")
+        upgrade(url)
+        _adopt_keys(url, template_keys)
 
     return app, restore
 
