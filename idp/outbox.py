@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -20,6 +19,7 @@ from flask import Flask, current_app
 from sqlalchemy import func, select, update
 
 from . import metrics
+from .background import BackgroundSender, seconds_until
 from .clock import utcnow
 from .db import db
 from .extensions import settings
@@ -27,7 +27,6 @@ from .models import OutboxMessage
 
 log = logging.getLogger("idp.outbox")
 
-IDLE_POLL_SECONDS = 30.0
 LEASE_SECONDS = 120  # longer than any backend's timeout and retries
 
 
@@ -133,71 +132,23 @@ def flush() -> int:
 
 
 def seconds_until_next() -> float:
-    upcoming = db.session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.delivered_at.is_(None))
+    return seconds_until(
+        db.session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.delivered_at.is_(None)
+            )
+        )
     )
-    if upcoming is None:
-        return IDLE_POLL_SECONDS
-    return min(IDLE_POLL_SECONDS, max(0.0, (upcoming - utcnow()).total_seconds()))
 
 
-class OutboxSender:
-    """One background sender per serving process, woken on enqueue and when a retry is due."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
-                self._thread.start()
-
-    def notify(self) -> None:
-        self.ensure_started()
-        with self._lock:
-            self._idle.clear()
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            with self.app.app_context():
-                try:
-                    flush()
-                    wait = seconds_until_next()
-                except Exception:  # the sender must outlive a database hiccup
-                    log.exception("outbox sender failed; retrying later")
-                    wait = IDLE_POLL_SECONDS
-                finally:
-                    db.session.remove()
-            with self._lock:
-                if not self._wake.is_set():
-                    self._idle.set()
-            self._wake.wait(timeout=wait)
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is due right now (for tests and shutdown)."""
-        return self._idle.wait(timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-
-def sender() -> OutboxSender:
+def sender() -> BackgroundSender:
     return current_app.extensions["idp.outbox"]
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["idp.outbox"] = outbox_sender = OutboxSender(app)
+    app.extensions["idp.outbox"] = outbox_sender = BackgroundSender(
+        app, "outbox", flush, seconds_until_next
+    )
 
     @app.before_request
     def start_sender() -> None:

@@ -19,6 +19,7 @@ from flask import Flask, Response, g
 from sqlalchemy import func, select, update
 
 from .. import metrics, sso
+from ..background import BackgroundSender, seconds_until
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
@@ -31,7 +32,6 @@ log = logging.getLogger("idp.logout")
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 LOGOUT_TOKEN_TYP = "logout+jwt"
 LOGOUT_TOKEN_LIFETIME = 120
-IDLE_POLL_SECONDS = 30.0
 
 
 def queue_logouts(sso: SsoSession) -> int:
@@ -180,68 +180,18 @@ def deliver_due() -> int:
 
 
 def seconds_until_next() -> float:
-    upcoming = db.session.scalar(
-        select(func.min(LogoutDelivery.next_attempt_at)).where(
-            LogoutDelivery.delivered_at.is_(None)
+    return seconds_until(
+        db.session.scalar(
+            select(func.min(LogoutDelivery.next_attempt_at)).where(
+                LogoutDelivery.delivered_at.is_(None)
+            )
         )
     )
-    if upcoming is None:
-        return IDLE_POLL_SECONDS
-    return min(IDLE_POLL_SECONDS, max(0.0, (upcoming - utcnow()).total_seconds()))
 
 
-class LogoutDispatcher:
-    """One background sender per process, woken after each logout and when a retry is due."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def ensure_started(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="backchannel-logout", daemon=True
-                )
-                self._thread.start()
-
-    def notify(self) -> None:
-        self.ensure_started()
-        with self._lock:
-            self._idle.clear()
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            with self.app.app_context():
-                try:
-                    while deliver_due():
-                        pass
-                    wait = seconds_until_next()
-                except Exception:  # the sender must outlive a database hiccup
-                    log.exception("backchannel logout sender failed; retrying later")
-                    wait = IDLE_POLL_SECONDS
-                finally:
-                    db.session.remove()
-            with self._lock:
-                if not self._wake.is_set():
-                    self._idle.set()
-            self._wake.wait(timeout=wait)
-
-    def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until the sender has nothing due right now (for tests and shutdown)."""
-        return self._idle.wait(timeout)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+def deliver_all_due() -> None:
+    while deliver_due():
+        pass
 
 
 def notify_after_commit(response: Response) -> Response:
@@ -252,7 +202,7 @@ def notify_after_commit(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    sender = LogoutDispatcher(app)
+    sender = BackgroundSender(app, "backchannel-logout", deliver_all_due, seconds_until_next)
     app.extensions["idp.logout"] = sender
     sso.on_session_end(app, queue_logouts)
     app.after_request(notify_after_commit)
@@ -264,7 +214,7 @@ def init_app(app: Flask) -> None:
             sender.ensure_started()
 
 
-def dispatcher() -> LogoutDispatcher:
+def dispatcher() -> BackgroundSender:
     from flask import current_app
 
     return current_app.extensions["idp.logout"]
