@@ -495,6 +495,17 @@ def users_signout(ctx: click.Context, identifier: str, as_json: bool) -> None:
     _emit(result, as_json, f"{result['membership_number']}: {ended} session(s) ended")
 
 
+def _change_role(ctx: click.Context, identifier: str, role: str, as_json: bool, change) -> None:
+    from .roles import RoleError
+
+    with _app_context(ctx):
+        try:
+            result = change(identifier, role)
+        except RoleError as error:
+            raise click.ClickException(str(error)) from error
+    _emit(result, as_json, f"{identifier}: roles {', '.join(result['roles']) or '(none)'}")
+
+
 @users.command("grant-role")
 @click.argument("identifier")
 @click.argument("role")
@@ -502,14 +513,9 @@ def users_signout(ctx: click.Context, identifier: str, as_json: bool) -> None:
 @click.pass_context
 def users_grant_role(ctx: click.Context, identifier: str, role: str, as_json: bool) -> None:
     """Grant ROLE (e.g. claims_officer) to IDENTIFIER; released by the `roles` scope."""
-    from .roles import RoleError, grant_role
+    from .roles import grant_role
 
-    with _app_context(ctx):
-        try:
-            result = grant_role(identifier, role)
-        except RoleError as error:
-            raise click.ClickException(str(error)) from error
-    _emit(result, as_json, f"{identifier}: roles {', '.join(result['roles']) or '(none)'}")
+    _change_role(ctx, identifier, role, as_json, grant_role)
 
 
 @users.command("revoke-role")
@@ -519,14 +525,9 @@ def users_grant_role(ctx: click.Context, identifier: str, role: str, as_json: bo
 @click.pass_context
 def users_revoke_role(ctx: click.Context, identifier: str, role: str, as_json: bool) -> None:
     """Take ROLE away from IDENTIFIER."""
-    from .roles import RoleError, revoke_role
+    from .roles import revoke_role
 
-    with _app_context(ctx):
-        try:
-            result = revoke_role(identifier, role)
-        except RoleError as error:
-            raise click.ClickException(str(error)) from error
-    _emit(result, as_json, f"{identifier}: roles {', '.join(result['roles']) or '(none)'}")
+    _change_role(ctx, identifier, role, as_json, revoke_role)
 
 
 @main.group()
