@@ -242,5 +242,3 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
     app.jinja_env.globals["csrf_token"] = csrf_token
-    # The configured host, shown on the sign-in page so members can compare the address bar.
-    app.jinja_env.globals["issuer_host"] = lambda: urlsplit(_own_origin()).netloc
