@@ -21,6 +21,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from idp.kek import new_kek
+
 from . import processes
 
 VENV_BIN = Path(sys.executable).parent
@@ -75,8 +77,11 @@ def server_version(url: str) -> str:
 class Ours:
     """One database's installation: config, schema, keys, client, member, server."""
 
-    def __init__(self, work: Path, database_url: str, cpus: str | None, challenge: str) -> None:
+    def __init__(
+        self, work: Path, database_url: str, cpus: str | None, challenge: str, *, engine: str
+    ) -> None:
         self.work = work
+        self.engine = engine
         self.challenge = challenge  # the S256 PKCE challenge every pre-minted code carries
         self.database_url = database_url
         self.cpus = cpus
@@ -101,10 +106,11 @@ class Ours:
                         "issuer": self.issuer,
                         "secret_key": secrets.token_urlsafe(48),
                         "env": "production",
+                        "engine": self.engine,
                         "instance_dir": str(self.work / "instance"),
                     },
                     "database": {"url": self.database_url},
-                    "keys": {"dir": str(self.work / "keys")},
+                    "keys": {"dir": str(self.work / "keys"), "encryption_keys": [new_kek()]},
                     "mfa": {"secret_keys": [Fernet.generate_key().decode()]},
                     "members": {"nik_hmac_key": secrets.token_urlsafe(48)},
                 }

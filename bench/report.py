@@ -20,7 +20,7 @@ def our_versions() -> dict[str, str]:
         check=False,
         cwd=Path(__file__).resolve().parent,
     ).stdout.strip()
-    packages = ("flask", "authlib", "sqlalchemy", "gunicorn", "argon2-cffi", "psycopg")
+    packages = ("flask", "authlib", "sqlalchemy", "granian", "gunicorn", "argon2-cffi", "psycopg")
     return {"idp_commit": commit} | {name: metadata.version(name) for name in packages}
 
 
@@ -69,7 +69,7 @@ def tables(results: dict) -> str:
                       f"hash**; errors {s['errors']}."]  # fmt: skip
         rss = data.get("peak_rss_mb_per_worker")
         if rss:
-            lines += ["", f"Peak RSS per worker: ours {rss['ours']} MB (each of 2 gunicorn "
+            lines += ["", f"Peak RSS per worker: ours {rss['ours']} MB (each of 2 "
                       f"workers), peer {rss['peer']} MB (one Node process)."]  # fmt: skip
         lines.append("")
     return "\n".join(lines)
@@ -126,8 +126,8 @@ def header(results: dict, source: Path) -> str:
         f"end {m['load_average_at_end']}, after each run {min(loads):.1f}–{max(loads):.1f} — "
         f"the machine was shared with other work.",
         f"- Versions: idp at commit {v['idp_commit']} (Python {m['python']}, Flask "
-        f"{v['flask']}, Authlib {v['authlib']}, SQLAlchemy {v['sqlalchemy']}, gunicorn "
-        f"{v['gunicorn']}), "
+        f"{v['flask']}, Authlib {v['authlib']}, SQLAlchemy {v['sqlalchemy']}, granian "
+        f"{v.get('granian', '-')}, gunicorn {v['gunicorn']}), "
         f"oidc-provider {v['oidc-provider']} on Node {v['node']}, {v['wrk']}.",
         f"- Load: wrk, {s['connections']} connections, {s['wrk_threads']} thread, "
         f"{s['duration_s']:g} s per run after a {s['warmup_s']:g} s warm-up, {s['rounds']} "

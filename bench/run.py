@@ -55,7 +55,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, help="rounds per workload (default 3)")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--no-es256", action="store_true", help="skip the ES256 variant")
+    parser.add_argument(
+        "--workloads", help="comma-separated workload names (default: all, and sign-in)"
+    )
     parser.add_argument("--no-pin", action="store_true", help="do not use taskset")
+    parser.add_argument(
+        "--engine", choices=["granian", "gunicorn"], default="granian", help="[server] engine"
+    )
     parser.add_argument(
         "--rows",
         type=int,
@@ -75,6 +81,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.warmup = 0.0 if args.quick else 2.0
     default_dbs = "sqlite" if args.quick else "sqlite,postgresql"
     args.databases = [d.strip() for d in (args.databases or default_dbs).split(",") if d.strip()]
+    names = {w.name for w in [*WORKLOADS, SIGN_IN]}
+    args.workloads = [w.strip() for w in (args.workloads or ",".join(names)).split(",") if w]
+    if set(args.workloads) - names:
+        parser.error(f"unknown workload(s); choose from {', '.join(sorted(names))}")
     unknown = set(args.databases) - {"sqlite", "postgresql"}
     if unknown:
         parser.error(f"unknown database(s): {', '.join(sorted(unknown))}")
@@ -91,7 +101,7 @@ def bench_database(name: str, args, plan: Plan, node: str, shared: Shared, chall
                    cpus: tuple[str | None, str | None], scratch: Path) -> dict:  # fmt: skip
     work = Path(tempfile.mkdtemp(prefix=f"idp-bench-{name}-"))
     url = database_url(name, work, args)
-    ours = Ours(work, url, cpus[0], challenge)
+    ours = Ours(work, url, cpus[0], challenge, engine=args.engine)
     log(f"[{name}] installing ours (idp init, members create, clients create) in {work}")
     ours.install()
     out: dict = {"database": server_version(url), "workloads": {}, "es256": {}}
@@ -102,18 +112,21 @@ def bench_database(name: str, args, plan: Plan, node: str, shared: Shared, chall
             peer.start()
             try:
                 sides = [our_side(ours, alg), peer_side(peer)]
-                chosen = WORKLOADS if alg == "RS256" else [w for w in WORKLOADS if w.signs]
+                chosen = [w for w in WORKLOADS if w.name in args.workloads]
+                chosen = chosen if alg == "RS256" else [w for w in chosen if w.signs]
                 for workload in chosen:
                     log(f"  [{name} {alg}] {workload.title}")
                     target = out["workloads"] if alg == "RS256" else out["es256"]
                     target[workload.name] = compare(workload, sides, shared, plan, scratch, log)
             finally:
                 peer.stop()
-        log(f"  [{name}] {SIGN_IN.title}")
-        out["sign_in"] = sign_in(ours, shared, plan, scratch)
+        if SIGN_IN.name in args.workloads:
+            log(f"  [{name}] {SIGN_IN.title}")
+            out["sign_in"] = sign_in(ours, shared, plan, scratch)
+        measured = out["workloads"].values()
         out["peak_rss_mb_per_worker"] = {
-            "ours": max(w["ours"]["peak_rss_mb_per_worker"] for w in out["workloads"].values()),
-            "peer": max(w["peer"]["peak_rss_mb_per_worker"] for w in out["workloads"].values()),
+            side: max((w[side]["peak_rss_mb_per_worker"] for w in measured), default=0.0)
+            for side in ("ours", "peer")
         }
     finally:
         ours.stop()
@@ -171,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         "versions": prereqs.tool_versions(node, wrk) | report.our_versions(),
         "settings": {"duration_s": args.duration, "warmup_s": args.warmup,
                      "rounds": args.rounds, "connections": args.connections,
-                     "wrk_threads": 1, "idp_serve": "production mode, [server] workers=2 "
-                     "threads=4 (defaults), gunicorn access log on (to a file)"},
+                     "wrk_threads": 1, "idp_serve": f"production mode, [server] engine="
+                     f"{args.engine} workers=2 threads=4 (defaults)"},
     }  # fmt: skip
     log(f"bench: {pinning}; load average {results['machine']['load_average_at_start']}")
     scratch = Path(tempfile.mkdtemp(prefix="idp-bench-values-"))

@@ -47,7 +47,7 @@ def run(name: str, args, plan: Plan, shared: Shared, challenge: str,
             url = database_url(name, work, args)
             if stage == "large" and name == "postgresql":
                 url = _large_database(url)
-            ours = installs[stage] = Ours(work, url, cpus[0], challenge)
+            ours = installs[stage] = Ours(work, url, cpus[0], challenge, engine=args.engine)
             ours.install()
             out.setdefault("database", server_version(url))
             log(f"[{name}] seeding {SMALL if stage == 'small' else rows:,} rows per table")
