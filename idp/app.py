@@ -25,6 +25,7 @@ from .hosts import HostCheck
 from .kek import parse_keks
 from .keyring import KeyRing
 from .oidc import backchannel, errors, logout, registration, server
+from .oidc.published import PublishedDocuments
 
 
 def _quiet_library_logs() -> None:
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         DEBUG=settings.server.debug,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ECHO=settings.database.echo,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # Pings only connections that sat idle (idp/db.py), not one per request.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": False},
         MAX_CONTENT_LENGTH=settings.server.max_body_bytes,
         MAX_FORM_MEMORY_SIZE=settings.server.max_body_bytes,
         SESSION_COOKIE_NAME=flow_cookie,
@@ -52,9 +54,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.extensions["idp.settings"] = settings
     app.extensions["idp.clock"] = clock or Clock()
-    app.extensions["idp.keys"] = KeyRing(
+    app.extensions["idp.keys"] = ring = KeyRing(
         parse_keks(settings.key_encryption_keys), refresh_seconds=settings.keys.refresh_seconds
     )
+    app.wsgi_app = published = PublishedDocuments(app.wsgi_app, settings.keys.refresh_seconds)
+    ring.on_invalidate.append(published.forget)
     hops = settings.server.trusted_proxy_hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

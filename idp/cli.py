@@ -61,7 +61,7 @@ def init(ctx: click.Context) -> None:
 @click.option("--port", default=5000, type=int, show_default=True)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the identity provider with gunicorn."""
+    """Serve the identity provider ([server] engine: granian or gunicorn)."""
     import os
     import sys
     import tempfile
@@ -98,7 +98,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
         if not ready:
             raise click.ClickException("no active RS256 signing key: run `idp init` first")
     app.config["IDP_BACKGROUND_SENDER"] = True  # started in each worker, after the fork
-    run(app, host=host, port=port, workers=conf.server.workers, threads=conf.server.threads,
+    run(app, engine=conf.server.engine, host=host, port=port, workers=conf.server.workers,
+        threads=conf.server.threads,
         logconfig=logging_config(conf))  # fmt: skip
 
 
@@ -179,10 +180,12 @@ def clients() -> None:
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
 @click.option("--id-token-alg", default="RS256", show_default=True)
+@click.option("--access-token-alg", help="Default: [tokens] access_token_alg (RS256).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_party, require_mfa,
-                   logout_uris, backchannel_logout_uri, id_token_alg, as_json) -> None:  # fmt: skip
+                   logout_uris, backchannel_logout_uri, id_token_alg, access_token_alg,
+                   as_json) -> None:  # fmt: skip
     """Register a client; its secret is printed once and stored only hashed."""
     from .db import db
     from .oidc.clients import ClientMetadataError, NewClient, register_client
@@ -201,6 +204,7 @@ def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_p
                     post_logout_redirect_uris=list(logout_uris),
                     backchannel_logout_uri=backchannel_logout_uri,
                     id_token_signed_response_alg=id_token_alg,
+                    access_token_alg=access_token_alg,
                 )
             )
         except ClientMetadataError as error:
@@ -222,6 +226,8 @@ def _client_summary(client) -> dict:
         "public": client.is_public,
         "first_party": client.first_party,
         "require_mfa": client.require_mfa,
+        "id_token_alg": client.id_token_signed_response_alg,
+        "access_token_alg": client.access_token_alg,
         "created_at": client.created_at.isoformat(),
     }
 

@@ -39,6 +39,7 @@ class ServerSettings:
     instance_dir: str = "instance"
     max_body_bytes: int = 65536
     trusted_proxy_hops: int = 0
+    engine: str = "granian"
     workers: int = 2
     threads: int = 4
 
@@ -140,6 +141,7 @@ class TokenSettings:
     refresh_token_lifetime: int = 2592000
     refresh_token_idle_lifetime: int = 604800
     refresh_for_confidential_clients: bool = False
+    access_token_alg: str = "RS256"
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,8 @@ def _validate(s: Settings) -> None:
     issuer = urlsplit(s.server.issuer)
     _check(s.server.env in ("development", "production"), "[server] env",
            "must be 'development' or 'production'")  # fmt: skip
+    _check(s.server.engine in ("granian", "gunicorn"), "[server] engine",
+           "must be 'granian' or 'gunicorn'")  # fmt: skip
     _check(s.outbound.policy in ("auto", "public", "any"), "[outbound] policy",
            "must be 'auto', 'public' or 'any'")  # fmt: skip
     for entry in s.outbound.allow:
@@ -506,6 +510,8 @@ def _validate(s: Settings) -> None:
            "each must be 32 random bytes in URL-safe base64 (`idp keys new-kek`)")  # fmt: skip
     _check(len(set(s.keys.encryption_keys)) == len(s.keys.encryption_keys),
            "[keys] encryption_keys", "must not repeat a key")  # fmt: skip
+    _check(s.tokens.access_token_alg in s.keys.algorithms, "[tokens] access_token_alg",
+           f"must be one of [keys] algorithms ({', '.join(s.keys.algorithms)})")  # fmt: skip
     _check(s.keys.jwks_max_age > 0, "[keys] jwks_max_age", "must be positive")
     _check(s.keys.refresh_seconds >= 0, "[keys] refresh_seconds", "must be 0 or more")
     _check(s.passwords.min_length >= 8, "[passwords] min_length", "must be at least 8")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class KeyRing:
         self._store: KeyStore | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self.on_invalidate: list[Callable[[], None]] = []  # e.g. the published JWKS bytes
 
     def current(self) -> KeyStore:
         """The snapshot in force; re-read after `refresh_seconds`."""
@@ -59,6 +61,8 @@ class KeyRing:
 
     def invalidate(self) -> None:
         self._store = None
+        for forget in self.on_invalidate:
+            forget()
 
     def material(self, row: SigningKey) -> Key:
         """Private key of a row, unsealed once per node (key material loaded on change)."""

@@ -34,7 +34,7 @@ class RequestIdFilter(logging.Filter):
 
 
 def logging_config(settings: Settings) -> dict:
-    """A dictConfig for the process (also handed to gunicorn, so its own lines match)."""
+    """A dictConfig for the process (also handed to the HTTP server, so its own lines match)."""
     formatter = (
         {"()": "pythonjsonlogger.json.JsonFormatter",
          "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
@@ -61,6 +61,8 @@ def logging_config(settings: Settings) -> dict:
             "authlib": {"level": "INFO"},
             "gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
+            "_granian": {"level": "INFO", "handlers": [], "propagate": True},
+            "granian.access": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }
 

@@ -1,9 +1,19 @@
-"""Embedded gunicorn, so `idp serve` runs a production-grade server without extra files."""
+"""`idp serve` without extra files: granian (the default) or gunicorn, both preforking.
+
+The app is built once in the parent and inherited by each worker process at the fork, so a
+worker starts serving at once; `idp serve` closes the parent's database connections first.
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+from typing import Any
+
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+
+# Request line and each header field at most 8 KiB with either engine (as before, gunicorn's).
+MAX_HEADER_BYTES = 8190
 
 
 class _Gunicorn(BaseApplication):
@@ -42,16 +52,55 @@ def gunicorn_options(
         # Security invariant 9: no query string or referrer (they carry codes and
         # id_token_hint), only the method, the path and the outcome.
         "access_log_format": '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"',
-        "limit_request_line": 8190,
-        "limit_request_field_size": 8190,
+        "limit_request_line": MAX_HEADER_BYTES,
+        "limit_request_field_size": MAX_HEADER_BYTES,
+    }
+
+
+def granian_options(
+    *, host: str, port: int, workers: int, threads: int, logconfig: dict | None = None
+) -> dict[str, Any]:
+    from granian.constants import Interfaces
+    from granian.http import HTTP1Settings
+
+    return {
+        "address": host,
+        "port": port,
+        "interface": Interfaces.WSGI,
+        "workers": workers,
+        # Each worker runs the app on this many threads (the GIL allows one at a time; the
+        # others wait on the database or SMTP meanwhile), as gunicorn's gthread workers do.
+        "blocking_threads": threads,
+        # Connections a worker takes on at once; beyond that they wait in the listen backlog.
+        "backpressure": max(threads * 4, 16),
+        "http1_settings": HTTP1Settings(max_buffer_size=MAX_HEADER_BYTES * 4),
+        # The app logs one line per request itself (idp/logging_setup.py); no access log.
+        "log_access": False,
+        "log_dictconfig": logconfig or None,
+        "respawn_failed_workers": True,
     }
 
 
 def serve(
-    app: Flask, *, host: str, port: int, workers: int, threads: int, logconfig: dict | None = None
+    app: Flask,
+    *,
+    engine: str = "granian",
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    logconfig: dict | None = None,
 ) -> None:
     """Run until interrupted; logs go to stderr."""
-    options = gunicorn_options(
-        host=host, port=port, workers=workers, threads=threads, logconfig=logconfig
+    options = {"host": host, "port": port, "workers": workers, "threads": threads,
+               "logconfig": logconfig}  # fmt: skip
+    if engine == "gunicorn":
+        _Gunicorn(app, gunicorn_options(**options)).run()
+        return
+    from granian.server import Server
+
+    # Workers inherit the built app at the fork (granian would otherwise spawn and import).
+    multiprocessing.set_start_method("fork", force=True)
+    Server("idp.app:create_app", **granian_options(**options)).serve(
+        target_loader=lambda _target: app
     )
-    _Gunicorn(app, options).run()

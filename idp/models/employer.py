@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     String,
     UniqueConstraint,
+    bindparam,
     select,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -99,23 +100,22 @@ def member_roles(member_id: int) -> list[str]:
     return sorted(granted)
 
 
-def current_employment(member_id: int) -> Employment | None:
-    """The open employment that started last (a worker may hold more than one)."""
-    return db.session.scalar(
-        select(Employment)
-        .where(Employment.member_id == member_id, Employment.end_date.is_(None))
-        .order_by(Employment.start_date.desc(), Employment.id.desc())
-        .limit(1)
+_LATEST_EMPLOYMENT = (
+    select(Employment.end_date, Employer.name)
+    .join(Employer, Employer.id == Employment.employer_id)
+    .where(Employment.member_id == bindparam("member_id"))
+    .order_by(
+        Employment.end_date.is_(None).desc(), Employment.start_date.desc(), Employment.id.desc()
     )
+    .limit(1)
+)
 
 
 def current_employer_name(member: Member) -> str | None:
-    """The current employment's employer; a worker never employed through the portal keeps
-    the employer name the registry import brought (None once every employment has ended)."""
-    employment = current_employment(member.id)
-    if employment is not None:
-        return employment.employer.name
-    ever = db.session.scalar(
-        select(Employment.id).where(Employment.member_id == member.id).limit(1)
-    )
-    return None if ever is not None else member.employer_name
+    """The employer of the open employment that started last (a worker may hold more than
+    one); a worker never employed through the portal keeps the employer name the registry
+    import brought, and has none once every employment has ended. One query."""
+    latest = db.session.execute(_LATEST_EMPLOYMENT, {"member_id": member.id}).first()
+    if latest is None:
+        return member.employer_name
+    return latest.name if latest.end_date is None else None

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import UTCDateTime, db
@@ -35,6 +45,8 @@ class Client(db.Model):
     grant_types: Mapped[list] = mapped_column(JSON)
     response_types: Mapped[list] = mapped_column(JSON)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
+    # None: the server-wide [tokens] access_token_alg.
+    access_token_alg: Mapped[str | None] = mapped_column(String(16))
     first_party: Mapped[bool] = mapped_column(Boolean, default=False)
     require_mfa: Mapped[bool] = mapped_column(Boolean, default=False)
     # private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL.
@@ -87,10 +99,13 @@ class Client(db.Model):
         return grant_type in self.grant_types
 
 
+_CLIENT_BY_ID = select(Client).where(Client.client_id == bindparam("client_id"))
+
+
 def find_client(client_id: str | None) -> Client | None:
     if not client_id:
         return None
-    return db.session.scalar(select(Client).where(Client.client_id == client_id))
+    return db.session.scalar(_CLIENT_BY_ID, {"client_id": client_id})
 
 
 class AuthorizationCode(db.Model):
@@ -185,7 +200,9 @@ class Token(db.Model):
 
     # Authlib's TokenMixin, as the userinfo endpoint reads it.
     def get_client(self) -> Client | None:
-        return find_client(self.client_id)
+        from flask import current_app
+
+        return current_app.extensions["idp.clients"].get(self.client_id)
 
     def get_user(self) -> Member | None:
         return self.member
@@ -194,8 +211,13 @@ class Token(db.Model):
         return self.scope
 
 
+# Built once: the hot endpoints run it on every request (building a SELECT costs more CPU
+# than SQLite takes to answer it).
+_TOKEN_BY_JTI = select(Token).where(Token.jti == bindparam("jti"))
+
+
 def find_token(jti: str) -> Token | None:
-    return db.session.scalar(select(Token).where(Token.jti == jti))
+    return db.session.scalar(_TOKEN_BY_JTI, {"jti": jti})
 
 
 class Consent(db.Model):

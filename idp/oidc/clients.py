@@ -63,6 +63,7 @@ class NewClient:
     post_logout_redirect_uris: list[str] = field(default_factory=list)
     backchannel_logout_uri: str | None = None
     id_token_signed_response_alg: str = "RS256"
+    access_token_alg: str | None = None  # None: [tokens] access_token_alg
     # None: "none" for a public client, else client_secret_basic (RFC 7591 §2 default).
     token_endpoint_auth_method: str | None = None
     grant_types: list[str] = field(default_factory=lambda: ["authorization_code"])
@@ -161,6 +162,8 @@ def client_columns(data: NewClient) -> dict:
         raise _fail(
             f"id_token_signed_response_alg must be one of {', '.join(keystore().algorithms)}"
         )
+    if data.access_token_alg is not None and data.access_token_alg not in keystore().algorithms:
+        raise _fail(f"access_token_alg must be one of {', '.join(keystore().algorithms)}")
     jwks, jwks_uri = _keys(data, method)
     if data.backchannel_logout_uri:
         _callable_uri(data.backchannel_logout_uri, "backchannel_logout_uri")
@@ -178,6 +181,7 @@ def client_columns(data: NewClient) -> dict:
         "grant_types": grant_types,
         "response_types": response_types,
         "id_token_signed_response_alg": data.id_token_signed_response_alg,
+        "access_token_alg": data.access_token_alg,
         "jwks": jwks,
         "jwks_uri": jwks_uri,
     }

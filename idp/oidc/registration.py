@@ -27,6 +27,7 @@ from ..models import Client, InitialAccessToken
 from ..models.oauth import SECRET_METHODS, find_client
 from ..models.registration import spend_initial_access_token
 from ..security import csrf_exempt
+from .client_cache import forget_client
 from .clients import ClientMetadataError, NewClient, register_client, update_client
 
 bp = Blueprint("registration", __name__)
@@ -140,6 +141,8 @@ def new_client_from(document: dict, current: Client | None = None) -> NewClient:
         response_types=_typed(document, "response_types", list),
         jwks=_typed(document, "jwks", dict),
         jwks_uri=_typed(document, "jwks_uri", str),
+        # Not registration metadata: an operator's choice (`idp clients create`), kept on update.
+        access_token_alg=current.access_token_alg if current else None,
     )
 
 
@@ -261,6 +264,7 @@ class ClientConfiguration(ClientConfigurationEndpoint):
         db.session.execute(delete(Client).where(Client.id == client.id))
         audit.record("client_deleted", client_id=client.client_id)
         db.session.commit()
+        forget_client(client.client_id)  # a bulk DELETE passes no ORM event
 
 
 @bp.before_request

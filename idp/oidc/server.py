@@ -9,7 +9,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter as BaseIssuerParameter
 from flask import Flask, current_app
 
 from ..extensions import issuer
-from ..models.oauth import find_client
+from . import client_cache
 from .claims import SCOPE_CLAIMS
 from .client_auth import init_client_auth
 from .client_credentials import ClientCredentialsGrant
@@ -66,7 +66,8 @@ def init_app(app: Flask) -> None:
     """Give the app its own server: its grants, client auth methods and endpoints."""
     app.config["OAUTH2_SCOPES_SUPPORTED"] = list(SCOPE_CLAIMS)
     server = AuthorizationServer()
-    server.init_app(app, query_client=find_client, save_token=_save_token)
+    client_cache.init_app(app)
+    server.init_app(app, query_client=client_cache.cached_client, save_token=_save_token)
     init_client_auth(server)
     server.register_extension(IssuerParameter())
     server.register_grant(

@@ -14,7 +14,6 @@ from ..models import Client, Member, Token
 from ..models.oauth import find_token
 
 ACCESS_TOKEN_TYP = "at+jwt"
-ACCESS_TOKEN_ALG = "RS256"
 
 
 class GrantContext(Protocol):
@@ -66,7 +65,8 @@ def issue_access_token(
             expires_at=now + timedelta(seconds=lifetime),
         )
     )
-    token = keystore().sign(claims, alg=ACCESS_TOKEN_ALG, typ=ACCESS_TOKEN_TYP)
+    alg = client.access_token_alg or settings().tokens.access_token_alg
+    token = keystore().sign(claims, alg=alg, typ=ACCESS_TOKEN_TYP)
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
 
 
