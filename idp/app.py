@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.wsgi_app = published = PublishedDocuments(app.wsgi_app, settings.keys.refresh_seconds)
     ring.on_invalidate.append(published.forget)
+    app.extensions["idp.published"] = published
     hops = settings.server.trusted_proxy_hops
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)

@@ -124,6 +124,8 @@ class PasswordSettings:
     argon2_parallelism: int = 1
     min_length: int = 12
     max_length: int = 128
+    max_concurrent_hashes: int = 2
+    hash_wait_seconds: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -453,6 +455,7 @@ def _validate(s: Settings) -> None:
         "[passwords] argon2_time_cost": s.passwords.argon2_time_cost,
         "[passwords] argon2_memory_cost": s.passwords.argon2_memory_cost,
         "[passwords] argon2_parallelism": s.passwords.argon2_parallelism,
+        "[passwords] max_concurrent_hashes": s.passwords.max_concurrent_hashes,
         "[session] absolute_lifetime": s.session.absolute_lifetime,
         "[session] idle_lifetime": s.session.idle_lifetime,
         "[tokens] code_lifetime": s.tokens.code_lifetime,
@@ -514,6 +517,8 @@ def _validate(s: Settings) -> None:
            f"must be one of [keys] algorithms ({', '.join(s.keys.algorithms)})")  # fmt: skip
     _check(s.keys.jwks_max_age > 0, "[keys] jwks_max_age", "must be positive")
     _check(s.keys.refresh_seconds >= 0, "[keys] refresh_seconds", "must be 0 or more")
+    _check(s.passwords.hash_wait_seconds >= 0, "[passwords] hash_wait_seconds",
+           "must be 0 or more")  # fmt: skip
     _check(s.passwords.min_length >= 8, "[passwords] min_length", "must be at least 8")
     _check(s.passwords.max_length >= max(128, s.passwords.min_length + 1),
            "[passwords] max_length", "must be at least 128 and above min_length")  # fmt: skip

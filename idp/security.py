@@ -224,6 +224,11 @@ def handle_database_outage(error: OperationalError):
         db.session.rollback()
     except OperationalError:
         pass  # the connection is gone; the pool replaces it on the next checkout
+    return service_unavailable(RETRY_AFTER_OUTAGE)
+
+
+def service_unavailable(retry_after: int):
+    """503 with Retry-After: OAuth JSON on protocol paths, the "try again" page elsewhere."""
     if is_protocol_request():
         response = json_error(
             "temporarily_unavailable", "The service is unavailable; try again shortly.", 503
@@ -232,7 +237,7 @@ def handle_database_outage(error: OperationalError):
         response = make_response(
             render_template("error.html", status=503, error=None, outage=True), 503
         )
-    response.headers["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+    response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -201,7 +201,7 @@ def _start_node(config, port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 90  # a loaded machine boots gunicorn slowly
+    deadline = time.monotonic() + 90  # a loaded machine boots a server slowly
     while time.monotonic() < deadline:
         try:
             requests.get(f"http://127.0.0.1:{port}/jwks", timeout=5)
@@ -263,7 +263,10 @@ def test_two_nodes_sign_with_the_new_key_after_rotate_on_one(cli, make_config, a
         ).output  # fmt: skip
     )
     client_id, secret = created["client_id"], created["client_secret"]
-    nodes = [_start_node(config, port) for port in ports]
+    # One node on each HTTP server `idp serve` offers ([server] engine).
+    gunicorn = config.with_name("config-gunicorn.toml")
+    gunicorn.write_text(config.read_text().replace("[server]\n", '[server]\nengine = "gunicorn"\n'))
+    nodes = [_start_node(config, ports[0]), _start_node(gunicorn, ports[1])]
     try:
         a, b = (f"http://127.0.0.1:{port}" for port in ports)
         browser = requests.Session()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -40,8 +42,52 @@ def _hasher() -> PasswordHasher:
     return current_app.extensions["idp.hasher"]
 
 
+class HashingBusy(Exception):
+    """Every hashing slot stayed taken for `[passwords] hash_wait_seconds`: answer 503."""
+
+
+_holding = threading.local()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    slots = current_app.extensions.get("idp.hash_slots")
+    if slots is None:
+        with _BUILDING:
+            slots = current_app.extensions.setdefault(
+                "idp.hash_slots",
+                threading.BoundedSemaphore(settings().passwords.max_concurrent_hashes),
+            )
+    return slots
+
+
+@contextmanager
+def hashing_slot() -> Iterator[None]:
+    """Hold one of the process's argon2 slots (re-entrant in a thread), or raise HashingBusy.
+
+    A caller that records something before hashing (a sign-in attempt) takes the slot first,
+    so a refused request has changed nothing.
+    """
+    if getattr(_holding, "depth", 0):
+        _holding.depth += 1
+        try:
+            yield
+        finally:
+            _holding.depth -= 1
+        return
+    slots = _slots()
+    if not slots.acquire(timeout=settings().passwords.hash_wait_seconds):
+        raise HashingBusy()
+    _holding.depth = 1
+    try:
+        yield
+    finally:
+        _holding.depth = 0
+        slots.release()
+
+
 def hash_password(password: str) -> str:
-    return _hasher().hash(normalize_password(password))
+    with hashing_slot():
+        return _hasher().hash(normalize_password(password))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -49,7 +95,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     hasher = _hasher()
     candidate = password_hash or current_app.extensions["idp.dummy_hash"]
     try:
-        ok = hasher.verify(candidate, normalize_password(password))
+        with hashing_slot():
+            ok = hasher.verify(candidate, normalize_password(password))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return ok and password_hash is not None

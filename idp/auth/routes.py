@@ -5,7 +5,16 @@ from __future__ import annotations
 import functools
 from datetime import UTC, datetime
 
-from flask import Blueprint, Flask, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 
 from .. import audit, notifications
@@ -16,11 +25,12 @@ from ..mail import DeliveryError
 from ..models import Member
 from ..oidc import interaction
 from ..oidc.scopes import describe_scopes
-from ..security import safe_next
+from ..security import safe_next, service_unavailable
 from ..sso import current_session, end_sessions, start_session
 from . import devices, lockout, mfa
 from .factors import SecondFactorError
 from .lockout import Lock
+from .passwords import HashingBusy
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
 
 bp = Blueprint("auth", __name__)
@@ -206,8 +216,18 @@ def consent_screen(pending: interaction.Interaction):
     return redirect(url_for("auth.consent") + "?" + pending.request.query_string)
 
 
+RETRY_AFTER_BUSY = 1  # seconds: a hash takes tens of milliseconds
+
+
+def refuse_when_busy(error: HashingBusy):
+    """Every argon2 slot stayed taken: 503, and the member may simply send the form again."""
+    current_app.logger.warning("password hashing busy: request refused with 503")
+    return service_unavailable(RETRY_AFTER_BUSY)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_error_handler(HashingBusy, refuse_when_busy)
     devices.init_app(app)
     interaction.register_screen(app, "login", login_screen)
     interaction.register_screen(app, "mfa", second_factor_screen)

@@ -8,7 +8,7 @@ from ..models import Member
 from ..models.identity import find_by_identifier
 from . import lockout
 from .lockout import Lock
-from .passwords import hash_password, needs_rehash, verify_password
+from .passwords import hash_password, hashing_slot, needs_rehash, verify_password
 
 MAX_IDENTIFIER_LENGTH = 320
 MAX_PASSWORD_LENGTH = 1024  # far above the policy maximum; caps argon2 input size
@@ -36,11 +36,13 @@ def authenticate(identifier: str, password: str) -> Member | Lock | None:
     """
     normalized = normalize_identifier(identifier)
     member = find_by_identifier(normalized) if normalized else None
-    attempt = lockout.begin_attempt(normalized, member)
-    if attempt.lock is not None:
-        return attempt.lock
-    usable = member is not None and member.has_online_access
-    if not verify_password(member.password_hash if usable else None, password):
+    with hashing_slot():  # raises HashingBusy before the attempt is counted
+        attempt = lockout.begin_attempt(normalized, member)
+        if attempt.lock is not None:
+            return attempt.lock
+        usable = member is not None and member.has_online_access
+        verified = verify_password(member.password_hash if usable else None, password)
+    if not verified:
         return lockout.attempt_failed(attempt)
     lockout.attempt_succeeded(attempt)
     # Wrong second-factor codes lock the account itself; only the right password learns it.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
@@ -26,6 +27,7 @@ class ClientCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Client]] = {}
         self._lock = threading.Lock()
+        self.now: Callable[[], float] = time.monotonic  # a test may turn it
 
     def get(self, client_id: str | None) -> Client | None:
         """The client, bound to this request's session (as a query would return it)."""
@@ -33,13 +35,13 @@ class ClientCache:
         if not client_id or seconds <= 0:
             return find_client(client_id)
         entry = self._entries.get(client_id)
-        if entry is not None and time.monotonic() - entry[0] < seconds:
+        if entry is not None and self.now() - entry[0] < seconds:
             # load=False: the session takes the kept values as they are, without a query.
             return db.session.merge(entry[1], load=False)
         client = find_client(client_id)
         if client is not None:
             with self._lock:
-                self._entries[client_id] = (time.monotonic(), _detached_copy(client))
+                self._entries[client_id] = (self.now(), _detached_copy(client))
         return client
 
     def forget(self, client_id: str) -> None:

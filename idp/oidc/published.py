@@ -43,6 +43,7 @@ class PublishedDocuments:
         self.seconds = seconds
         self._kept: dict[str, Kept] = {}
         self._lock = threading.Lock()
+        self.now: Callable[[], float] = time.monotonic  # a test may turn it
 
     def forget(self) -> None:
         with self._lock:
@@ -58,7 +59,7 @@ class PublishedDocuments:
         ):
             return self.app(environ, start_response)
         kept = self._kept.get(path)
-        if kept is not None and time.monotonic() - kept.taken < self.seconds:
+        if kept is not None and self.now() - kept.taken < self.seconds:
             return self._replay(kept, environ, start_response)
         return self._take(path, environ, start_response)
 
@@ -79,7 +80,7 @@ class PublishedDocuments:
             answer["status"], answer["headers"] = status, headers
             return start_response(status, headers, exc_info)
 
-        started = time.monotonic()
+        started = self.now()
         chunks = self.app(environ, capture)
         try:
             body = b"".join(chunks)
