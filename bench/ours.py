@@ -124,7 +124,7 @@ class Ours:
                 "clients", "create", "--name", f"bench {alg}", "--redirect-uri", REDIRECT_URI,
                 "--scope", CLIENT_SCOPE, "--grant-type", "authorization_code",
                 "--grant-type", "refresh_token", "--grant-type", "client_credentials",
-                "--first-party", "--id-token-alg", alg, "--json",
+                "--first-party", "--id-token-alg", alg, "--access-token-alg", alg, "--json",
             )  # fmt: skip
             created = json.loads(out)
             self.clients[alg] = (created["client_id"], created["client_secret"])

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import Flask, Response, g, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from .. import notifications
 from ..audit import client_ip
@@ -42,14 +42,20 @@ def device_hash() -> str:
 
 
 def is_new_device(member: Member, device: str) -> bool:
-    """Whether the member signed in before, but never with this device."""
-    details = db.session.scalars(
+    """Whether the member signed in before, but never with this device (of the last 200
+    sign-ins). One query, counted in the database rather than by reading every record."""
+    recent = (
         select(AuditEvent.detail)
         .where(AuditEvent.member_id == member.id, AuditEvent.event == "signin")
         .order_by(AuditEvent.id.desc())
         .limit(RECENT_SIGN_INS)
-    ).all()
-    return bool(details) and all((detail or {}).get("device") != device for detail in details)
+        .subquery()
+    )
+    same = case((recent.c.detail["device"].as_string() == device, 1), else_=0)
+    signins, with_device = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(same), 0)).select_from(recent)
+    ).one()
+    return signins > 0 and with_device == 0
 
 
 def notify_new_device(member: Member) -> None:
