@@ -1,8 +1,10 @@
 """Seed many stored rows fast (access-token records, refresh tokens, SSO sessions).
 
 Inserted directly through the database driver in large batches (executemany on SQLite, COPY
-on PostgreSQL), as a year of production would leave them: mostly expired, some revoked or
-rotated or ended, all for a real client and a real member.
+on PostgreSQL), as a busy service keeps them while `idp worker` purges: issued over the last
+5.5 minutes (access tokens: a tenth already expired, for the purge to find), 7.7 days (refresh
+tokens) and 13.2 hours (sessions), some revoked or rotated or ended, all for a real client and
+a real member.
 """
 
 from __future__ import annotations
@@ -13,6 +15,13 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 BATCH = 50_000
+# How far back the stored rows were issued: lifetimes plus a tenth (access tokens 300 s,
+# refresh tokens idle 7 days, sessions 12 hours).
+SPANS = {
+    "tokens": timedelta(seconds=330),
+    "refresh_tokens": timedelta(days=7.7),
+    "sso_sessions": timedelta(hours=13.2),
+}
 AMR = json.dumps(["pwd"])
 
 TOKENS = ("tokens", "jti, client_id, member_id, scope, issued_at, expires_at, revoked_at")
@@ -86,8 +95,9 @@ def seed(app, client_id: str, member_email: str, count: int, log=print) -> None:
             done = 0
             while done < count:
                 size = min(BATCH, count - done)
-                times = [now - timedelta(minutes=(done + i) % 100_000) for i in range(size)]
                 for table, columns in (TOKENS, REFRESH, SESSIONS):
+                    span = SPANS[table]
+                    times = [now - span * ((done + i) % 1000) / 1000 for i in range(size)]
                     write(table, columns, list(_rows(table, client_id, member_id, times)))
                 raw.commit()
                 done += size

@@ -90,6 +90,7 @@ class Ours:
         self.config = work / "config.toml"
         self.log = work / "idp-serve.log"
         self.process: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
         self.clients: dict[str, tuple[str, str]] = {}
         self._app = None
 
@@ -113,6 +114,8 @@ class Ours:
                     "keys": {"dir": str(self.work / "keys"), "encryption_keys": [new_kek()]},
                     "mfa": {"secret_keys": [Fernet.generate_key().decode()]},
                     "members": {"nik_hmac_key": secrets.token_urlsafe(48)},
+                    # `idp worker` (started only by --rows) purges expired rows this often.
+                    "retention": {"purge_interval": 5},
                 }
             )
         )
@@ -151,7 +154,15 @@ class Ours:
         self.process = processes.start(command, env=dict(os.environ), log=self.log)
         processes.wait_for_port(self.process, self.port, self.log)
 
+    def start_worker(self) -> None:
+        """`idp worker`: the retention purge every [retention] purge_interval, on our CPUs."""
+        command = processes.pinned([IDP, "--config", str(self.config), "worker"], self.cpus)
+        self.worker = processes.start(command, env=dict(os.environ), log=self.work / "worker.log")
+
     def stop(self) -> None:
+        if self.worker is not None:
+            processes.stop(self.worker)
+            self.worker = None
         if self.process is not None:
             processes.stop(self.process)
             self.process = None

@@ -56,6 +56,7 @@ def run(name: str, args, plan: Plan, shared: Shared, challenge: str,
                       SMALL if stage == "small" else rows, log)  # fmt: skip
             out[f"seed_seconds_{stage}"] = round(time.monotonic() - started, 1)
             ours.start()
+            ours.start_worker()  # the retention purge runs throughout, as in production
         sides = [our_side(installs[stage], "RS256", name=stage) for stage in ("small", "large")]
         out["workloads"] = {
             workload: compare(by_name(workload), sides, shared, plan, scratch, log)
