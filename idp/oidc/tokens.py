@@ -6,6 +6,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import insert
+
 from ..clock import utcnow
 from ..db import db
 from ..extensions import issuer, keystore, settings
@@ -52,8 +54,9 @@ def issue_access_token(
         claims |= {"auth_time": int(grant.auth_time.timestamp()), "acr": grant.acr}
         if grant.sid:
             claims["sid"] = grant.sid
-    db.session.add(
-        Token(
+    # One INSERT statement, without the ORM's unit of work (this runs for every token).
+    db.session.execute(
+        insert(Token).values(
             jti=jti,
             client_id=client.client_id,
             member_id=member.id if member else None,
