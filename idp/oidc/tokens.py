@@ -54,7 +54,10 @@ def issue_access_token(
         claims |= {"auth_time": int(grant.auth_time.timestamp()), "acr": grant.acr}
         if grant.sid:
             claims["sid"] = grant.sid
-    # One INSERT statement, without the ORM's unit of work (this runs for every token).
+    alg = client.access_token_alg or settings().tokens.access_token_alg
+    token = keystore().sign(claims, alg=alg, typ=ACCESS_TOKEN_TYP)
+    # Signed first, then one INSERT without the ORM's unit of work: a writer on SQLite holds
+    # the database lock from its first write to its commit, so no CPU work in between.
     db.session.execute(
         insert(Token).values(
             jti=jti,
@@ -68,8 +71,6 @@ def issue_access_token(
             expires_at=now + timedelta(seconds=lifetime),
         )
     )
-    alg = client.access_token_alg or settings().tokens.access_token_alg
-    token = keystore().sign(claims, alg=alg, typ=ACCESS_TOKEN_TYP)
     return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
 
 
