@@ -49,9 +49,20 @@ def _toml(values: dict) -> str:
 
 def reset_postgres(url: str) -> None:
     """An empty schema in the bench's own database (never the shared `test` one)."""
-    name = sa.engine.make_url(url).database
+    parsed = sa.engine.make_url(url)
+    name = parsed.database
     if name in (None, "", "test", "postgres"):
         raise SystemExit(f"refusing to reset PostgreSQL database {name!r}: use e.g. bench_18")
+    server = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if (
+            conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).scalar()
+            is None
+        ):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
     engine = sa.create_engine(url)
     with engine.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
