@@ -125,7 +125,7 @@ class PasswordSettings:
     min_length: int = 12
     max_length: int = 128
     max_concurrent_hashes: int = 2
-    hash_wait_seconds: float = 2.0
+    hash_wait_seconds: float = 5.0
 
 
 @dataclass(frozen=True)
