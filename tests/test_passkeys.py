@@ -4,6 +4,7 @@ as a second factor, passwordless, and on the security page. Every refusal stores
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import date
 
@@ -360,3 +361,45 @@ def test_sign_in_page_offers_passkeys_with_an_external_script_only(client):
 def test_relying_party_comes_from_the_issuer_not_the_request(client):
     page = client.get("/login", headers={"Host": "evil.example"})
     assert '"rpId": "localhost"' in options_in(page.text)
+
+
+# -- the protocol: require_mfa clients, step-up, the helpdesk -------------------------------
+
+
+def test_passwordless_satisfies_a_require_mfa_client(app, client, actions, member, key):
+    _add(actions, key)
+    _sign_out(client)
+    client_id, secret = actions.create_client(first_party=True, require_mfa=True)
+    assert _passwordless(client, key.get).status_code == 302
+    claims = jwt.decode(
+        actions.tokens(client_id, secret)["id_token"], options={"verify_signature": False}
+    )
+    assert claims["acr"] == "mfa" and claims["amr"] == ["hwk", "user", "mfa"]
+
+
+def test_step_up_with_a_passkey(app, client, actions, member, key):
+    _add(actions, key)  # signed in with the password alone, before the passkey existed
+    client_id, secret = actions.create_client(first_party=True)
+    params, verifier = actions.authorize_params(client_id, acr_values="mfa")
+    to_second_step = actions.authorize(params)
+    assert to_second_step.headers["Location"].endswith("/login/2fa")
+    page = client.get("/login/2fa")
+    form = {"csrf_token": csrf_from(page.text), "method": "passkey"}
+    done = client.post("/login/2fa", data=form | {"code": key.get(options_in(page.text))})
+    assert done.status_code == 302
+    code = client.get(done.headers["Location"])
+    query = code.headers["Location"]
+    assert "code=" in query, query
+    tokens = actions.redeem(client_id, secret, query.split("code=")[1].split("&")[0], verifier)
+    claims = jwt.decode(tokens.get_json()["id_token"], options={"verify_signature": False})
+    assert claims["acr"] == "mfa" and claims["amr"] == ["pwd", "hwk", "mfa"]
+
+
+def test_helpdesk_reset_removes_passkeys(app, actions, member, key, cli):
+    _add(actions, key)
+    shown = json.loads(cli("users", "show", member["email"], "--json").output)
+    assert shown["second_factors"] == ["passkey"]
+    result = cli("users", "reset-factors", member["email"], "--reason", "lost phone", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["second_factors_removed"] == 1
+    assert _passkeys(app) == []
