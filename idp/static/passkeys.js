@@ -3,7 +3,8 @@
 //   data-webauthn="create"  add a passkey; the answer goes in [data-webauthn-answer]
 //   data-webauthn="get"     sign in or confirm; with data-conditional, also offered in the
 //                           username field's autofill where the browser supports it
-//   [data-webauthn-proof]   a button in a security-page form: confirm with a passkey
+//   [data-webauthn-proof]   in a security-page form: with "Passkey" chosen as the proof,
+//                           the form's button asks for the passkey
 (function () {
   "use strict";
   if (!window.PublicKeyCredential || !navigator.credentials) return;
@@ -98,15 +99,26 @@
     }
   });
 
-  document.querySelectorAll("button[data-webauthn-proof]").forEach(function (button) {
-    var form = button.form;
-    button.hidden = false;
-    button.addEventListener("click", function (event) {
+  // Security page: with "Passkey" chosen under "Confirm with", the code field is hidden and
+  // the form's own button asks for the passkey.
+  document.querySelectorAll("[data-webauthn-proof]").forEach(function (proof) {
+    var form = proof.closest("form");
+    var method = form.querySelector("[name=method]");
+    var code = form.querySelector("[name=code]");
+    var codeLabel = code.closest("label");
+    function sync() {
+      var passkey = method.value === "passkey";
+      code.required = !passkey;
+      if (codeLabel) codeLabel.hidden = passkey;
+    }
+    method.addEventListener("change", sync);
+    sync();
+    form.addEventListener("submit", function (event) {
+      if (method.value !== "passkey" || code.value) return;
       event.preventDefault();
-      var call = { publicKey: requestOptions(button.dataset.options) };
+      var call = { publicKey: requestOptions(proof.dataset.options) };
       navigator.credentials.get(call).then(function (credential) {
-        form.querySelector("[name=method]").value = "passkey";
-        form.querySelector("[name=code]").value = encode(credential);
+        code.value = encode(credential);
         form.submit();
       }).catch(function () { showError(form); });
     });
