@@ -107,7 +107,7 @@ def test_add_passkey_and_sign_in_without_password(app, client, actions, member, 
         assert stored.name == "Work laptop" and stored.sign_count == 0
         assert stored.transports == ["internal", "hybrid"] and stored.created_at is not None
         assert stored.last_used_at is None
-    assert "Passkey “Work laptop”" in mail_text(mails(app)[-1])  # in the member's language
+    assert "“Work laptop”" in mail_text(mails(app)[-1])  # in the member's language
     log = client.get("/account/security").text
     assert "Two-factor sign-in changed: Work laptop" in log
     _sign_out(client)
@@ -116,6 +116,11 @@ def test_add_passkey_and_sign_in_without_password(app, client, actions, member, 
     assert signed_in.status_code == 302, signed_in.text
     assert _sessions(app)[-1] == ("mfa", ["hwk", "user", "mfa"])
     assert _passkeys(app) == [("Work laptop", 1)]
+    with app.app_context():
+        signin = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "signin").order_by(AuditEvent.id)
+        ).all()[-1]
+        assert signin.detail["amr"] == ["hwk", "user", "mfa"]
     with app.app_context():
         assert db.session.scalar(select(Passkey.last_used_at)) is not None
 
@@ -311,7 +316,7 @@ def test_remove_last_passkey_with_the_passkey_as_proof(app, client, actions, mem
     removed = client.post(path, data=form | {"code": proof})
     assert removed.status_code == 302
     assert _passkeys(app) == []
-    assert "Passkey “My phone”" in mail_text(mails(app)[-1])
+    assert "“My phone”" in mail_text(mails(app)[-1])
     with app.app_context():  # the last factor gone: recovery codes go too, as before
         from idp.models import RecoveryCode
 

@@ -173,7 +173,9 @@ def complete_sign_in(
     device = devices.device_hash()
     new_device = devices.is_new_device(member, device)
     audit.record(
-        "signin", member_id=member.id, detail={"acr": acr, "password": password, "device": device}
+        "signin",
+        member_id=member.id,
+        detail={"acr": acr, "amr": amr, "password": password, "device": device},
     )
     if password:
         interaction.login_finished(sso.sid)
