@@ -20,7 +20,15 @@ from .db import db
 from .extensions import settings
 from .mail import send_template
 from .members import EMAIL_PATTERN, MemberError, normalize_email, normalize_phone
-from .models import AuditEvent, LoginThrottle, Member, RecoveryCode, SecondFactor, SsoSession
+from .models import (
+    AuditEvent,
+    LoginThrottle,
+    Member,
+    Passkey,
+    RecoveryCode,
+    SecondFactor,
+    SsoSession,
+)
 from .models.identity import find_by_identifier
 
 
@@ -59,6 +67,8 @@ def describe(member: Member) -> dict:
             SecondFactor.member_id == member.id, SecondFactor.confirmed_at.is_not(None)
         )
     ).all()
+    if db.session.scalar(select(Passkey.id).where(Passkey.member_id == member.id).limit(1)):
+        factors = [*factors, "passkey"]
     recovery_left = db.session.scalar(
         select(func.count()).where(
             RecoveryCode.member_id == member.id, RecoveryCode.used_at.is_(None)
@@ -126,6 +136,7 @@ def reset_factors(member: Member, reason: str) -> dict:
     removed = db.session.execute(
         delete(SecondFactor).where(SecondFactor.member_id == member.id)
     ).rowcount
+    removed += db.session.execute(delete(Passkey).where(Passkey.member_id == member.id)).rowcount
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
     ended = _end_everything(member)
     _record("second_factors_reset", member, reason, removed=removed)

@@ -26,6 +26,7 @@ from .models import (
     RateBucket,
     RefreshToken,
     SpentAssertion,
+    SpentChallenge,
     SsoSession,
     Token,
 )
@@ -87,6 +88,9 @@ RULES: dict[str, Callable[[Settings, datetime], Delete]] = {
     ),
     "spent_assertions": lambda c, now: delete(SpentAssertion).where(
         SpentAssertion.expires_at < now
+    ),
+    "spent_webauthn_challenges": lambda c, now: delete(SpentChallenge).where(
+        SpentChallenge.expires_at < now
     ),
     "audit_events": lambda c, now: delete(AuditEvent).where(
         AuditEvent.created_at < now - _days(c.retention.audit_days)

@@ -216,11 +216,18 @@ def live_server_clock():
 
 
 @pytest.fixture
-def live_server(make_config, live_server_sections, live_server_clock):
+def live_server_host() -> str:
+    """The host name in `live_server`'s issuer; passkey tests use "localhost" because
+    browsers refuse WebAuthn on IP addresses (it is served on 127.0.0.1 either way)."""
+    return "127.0.0.1"
+
+
+@pytest.fixture
+def live_server(make_config, live_server_sections, live_server_clock, live_server_host):
     """A real HTTP server on loopback whose issuer is its own URL; stops after the test."""
     proxy = _LazyApp()
     server = make_server("127.0.0.1", 0, proxy, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
+    base_url = f"http://{live_server_host}:{server.server_port}"
     settings = load_settings(make_config(base_url, **live_server_sections), environ={})
     proxy.app = create_app(settings, clock=live_server_clock)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -20,6 +20,7 @@ from idp.models import (
     RateBucket,
     RefreshToken,
     SpentAssertion,
+    SpentChallenge,
     SsoSession,
     Token,
 )
@@ -40,6 +41,7 @@ PURGED = {
     "rate_buckets": RateBucket,
     "initial_access_tokens": InitialAccessToken,
     "spent_assertions": SpentAssertion,
+    "spent_webauthn_challenges": SpentChallenge,
     "audit_events": AuditEvent,
 }
 
@@ -77,6 +79,8 @@ def seeded(app, client, actions, clock):
         mint_initial_access_token(1, 3600)
         db.session.add(SpentAssertion(client_id=client_id, jti_hash="a" * 64,
                                       expires_at=clock.now() + timedelta(minutes=5)))  # fmt: skip
+        db.session.add(SpentChallenge(challenge_hash="b" * 64,
+                                      expires_at=clock.now() + timedelta(minutes=5)))  # fmt: skip
         db.session.commit()
     return client_id
 
@@ -90,7 +94,8 @@ def test_purge_keeps_what_is_still_in_force(app, seeded):
     # Nothing live goes: the tokens, the refresh family, the fresh audit trail, the pending
     # logout delivery and the registration token all stay.
     for name in ("access_tokens", "refresh_tokens", "audit_events", "logout_deliveries",
-                 "initial_access_tokens", "spent_assertions", "authorization_codes"):  # fmt: skip
+                 "initial_access_tokens", "spent_assertions", "spent_webauthn_challenges",
+                 "authorization_codes"):  # fmt: skip
         assert after[name] == before[name], name
     assert sum(removed.values()) == sum(before.values()) - sum(after.values())
 

@@ -25,9 +25,18 @@ MEMBER_EVENTS = {
     "reset_requested": _l("Password reset requested"),
     "password_changed": _l("Password changed"),
     "second_factor_changed": _l("Two-factor sign-in changed"),
+    "passkey_counter_regressed": _l("Passkey refused: its counter went backwards"),
     "session_ended": _l("Signed out"),
 }
+WARNINGS = ("signin_failed", "account_locked", "passkey_counter_regressed")
 PAGE_SIZE = 50
+
+
+def _what(row: AuditEvent) -> str:
+    """The event in plain words; a passkey's change under the name the member gave it."""
+    name = (row.detail or {}).get("name")
+    label = str(MEMBER_EVENTS[row.event])
+    return f"{label}: {name}" if isinstance(name, str) and name else label
 
 
 def member_events(member_id: int) -> list[dict]:
@@ -41,10 +50,10 @@ def member_events(member_id: int) -> list[dict]:
     return [
         {
             "at": row.created_at,
-            "what": str(MEMBER_EVENTS[row.event]),
+            "what": _what(row),
             "ip": row.ip or "—",
             "browser": browser_name(row.user_agent or ""),
-            "warning": row.event in ("signin_failed", "account_locked"),
+            "warning": row.event in WARNINGS,
         }
         for row in rows
     ]

@@ -29,11 +29,18 @@ from ..security import safe_next, service_unavailable
 from ..sso import current_session, end_sessions, start_session
 from . import devices, lockout, mfa
 from .factors import SecondFactorError
+from .factors.passkey import MAX_RESPONSE_LENGTH, PASSWORDLESS, authentication_options
 from .lockout import Lock
 from .passwords import HashingBusy
 from .signin import MAX_IDENTIFIER_LENGTH, MAX_PASSWORD_LENGTH, authenticate, normalize_identifier
 
 bp = Blueprint("auth", __name__)
+
+
+def _login_page(status: int = 200, **context):
+    """The sign-in page; with second factors on, it also offers a passkey (a new challenge)."""
+    options = authentication_options(PASSWORDLESS) if mfa.enabled() else None
+    return render_template("auth/login.html", passkey_options=options, **context), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,7 +49,7 @@ def login():
     next_url = safe_next(request.values.get("next"))
     identifier = request.values.get("identifier", request.args.get("login_hint", ""))
     if request.method == "GET":
-        return render_template("auth/login.html", next=next_url, identifier=identifier)
+        return _login_page(next=next_url, identifier=identifier)
 
     password = request.form.get("password", "")
     errors = {}
@@ -51,21 +58,38 @@ def login():
     if not password or len(password) > MAX_PASSWORD_LENGTH:
         errors["password"] = _("Enter your password.")
     if errors:
-        return render_template(
-            "auth/login.html", next=next_url, identifier=identifier, errors=errors
-        ), 400
+        return _login_page(400, next=next_url, identifier=identifier, errors=errors)
     outcome = authenticate(identifier, password)
     if isinstance(outcome, Lock):
         return render_template("auth/locked.html", lock=outcome), 403
     if outcome is None:
         errors["form"] = _("The email, membership number or password is incorrect.")
-        return render_template(
-            "auth/login.html", next=next_url, identifier=identifier, errors=errors
-        ), 400
+        return _login_page(400, next=next_url, identifier=identifier, errors=errors)
     if mfa.enabled() and mfa.methods(outcome):
         db.session.commit()  # keep a password rehash
         return mfa.begin_second_step(outcome, identifier, next_url, password=True)
     return complete_sign_in(outcome, identifier, acr="pwd", amr=["pwd"], next_url=next_url)
+
+
+@bp.route("/login/passkey", methods=["POST"])
+@lockout.ip_throttled
+def passkey_sign_in():
+    """Passwordless: a passkey with user verification signs in on its own (acr mfa)."""
+    next_url = safe_next(request.form.get("next"))
+    response = request.form.get("credential", "")[:MAX_RESPONSE_LENGTH]
+    if not mfa.enabled() or not response.strip():
+        errors = {"form": _("Use your passkey, or sign in with your password.")}
+        return _login_page(400, next=next_url, identifier="", errors=errors)
+    outcome = mfa.passwordless(response)
+    if isinstance(outcome, Lock):
+        return render_template("auth/locked.html", lock=outcome), 403
+    if outcome is None:
+        errors = {"form": _("This passkey could not be used. Sign in with your password.")}
+        return _login_page(400, next=next_url, identifier="", errors=errors)
+    return complete_sign_in(
+        outcome, outcome.sign_in_identifier, acr="mfa", amr=mfa.PASSWORDLESS_AMR,
+        next_url=next_url,
+    )  # fmt: skip
 
 
 def _pending_second_step():
@@ -87,26 +111,29 @@ def second_factor():
     pending, member = _pending_second_step()
     if member is None:
         errors = {"form": _("Your sign-in took too long or has ended. Please sign in again.")}
-        return render_template(
-            "auth/login.html", next="/account", identifier="", errors=errors
-        ), 400
+        return _login_page(400, next="/account", identifier="", errors=errors)
     available = mfa.methods(member)
     method = request.values.get("method", "")
     method = method if method in available else available[0]
-    page = functools.partial(
-        render_template,
-        "auth/second_factor.html",
-        method=method,
-        factor=mfa.method(method),
-        available=[mfa.method(kind) for kind in available],
-    )
+    factor = mfa.method(method)
+
+    def page(**context):
+        return render_template(
+            "auth/second_factor.html",
+            method=method,
+            factor=factor,
+            available=[mfa.method(kind) for kind in available],
+            **factor.step_context(member, "mfa_signin"),
+            **context,
+        )
+
     if request.method == "GET":
         return page(errors={})
     if request.form.get("action") == "send":
         return page(**send_challenge(member, method, "mfa_signin"))
-    code = request.form.get("code", "")[:64]
+    code = request.form.get("code", "")[: factor.max_answer]
     if not code.strip():
-        return page(errors={"code": _("Enter the code.")}), 400
+        return page(errors={"code": str(factor.missing_answer or _("Enter the code."))}), 400
     identifier = pending["identifier"]
     outcome = mfa.check(member, method, code)
     if isinstance(outcome, Lock):
@@ -156,7 +183,9 @@ def complete_sign_in(
     device = devices.device_hash()
     new_device = devices.is_new_device(member, device)
     audit.record(
-        "signin", member_id=member.id, detail={"acr": acr, "password": password, "device": device}
+        "signin",
+        member_id=member.id,
+        detail={"acr": acr, "amr": amr, "password": password, "device": device},
     )
     if password:
         interaction.login_finished(sso.sid)

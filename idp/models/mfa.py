@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import UTCDateTime, db
+from .passkeys import Passkey
 
 FACTOR_KINDS = ("totp", "email", "sms")
 
@@ -41,12 +42,9 @@ class RecoveryCode(db.Model):
 
 
 def has_confirmed_factor(member_id: int) -> bool:
-    """Whether the member has finished adding any second factor."""
-    return (
-        db.session.scalar(
-            select(SecondFactor.id).where(
-                SecondFactor.member_id == member_id, SecondFactor.confirmed_at.is_not(None)
-            )
-        )
-        is not None
+    """Whether the member has finished adding any second factor (a passkey included)."""
+    confirmed = select(SecondFactor.id).where(
+        SecondFactor.member_id == member_id, SecondFactor.confirmed_at.is_not(None)
     )
+    passkey = select(Passkey.id).where(Passkey.member_id == member_id)
+    return db.session.scalar(confirmed.union_all(passkey).limit(1)) is not None

@@ -9,11 +9,12 @@ from __future__ import annotations
 from ...models import Member
 from .base import DeliveredCode, Factor, SecondFactorError
 from .email import EmailCode
+from .passkey import PasskeyFactor
 from .recovery import Recovery
 from .sms import SmsCode
 from .totp import Totp
 
-FACTORS: tuple[Factor, ...] = (Totp(), SmsCode(), EmailCode(), Recovery())
+FACTORS: tuple[Factor, ...] = (PasskeyFactor(), Totp(), SmsCode(), EmailCode(), Recovery())
 BY_KIND: dict[str, Factor] = {factor.kind: factor for factor in FACTORS}
 
 __all__ = ["BY_KIND", "FACTORS", "DeliveredCode", "Factor", "SecondFactorError", "usable"]

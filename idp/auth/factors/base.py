@@ -52,6 +52,9 @@ class Factor:
     code_length: int = 6
     numeric: bool = True
     sends_code: bool = False
+    many: bool = False  # several per member, each managed on its own (passkeys)
+    max_answer: int = 64  # the longest answer read from a form
+    missing_answer: LazyString | None = None  # shown for an empty answer ("Enter the code.")
 
     # -- sign-in and step-up ----------------------------------------------------------------
 
@@ -61,6 +64,10 @@ class Factor:
 
     def challenge(self, member: Member, purpose: str) -> None:
         """Send what the member needs to answer (a code by message); most kinds need nothing."""
+
+    def step_context(self, member: Member, purpose: str) -> dict:
+        """What `step_template` needs to ask for an answer (a passkey's challenge)."""
+        return {}
 
     def verify(self, member: Member, code: str, purpose: str) -> bool:
         """Whether `code` proves this factor now, using it up; the caller commits."""
@@ -78,6 +85,10 @@ class Factor:
         """Begin adding this factor; the context for `enrol_template`. The caller commits."""
         raise NotImplementedError
 
+    def enrolment_pending(self, member: Member) -> bool:
+        """Whether an enrolment was started and can still be confirmed."""
+        return self.pending_enrolment(member) is not None
+
     def pending_enrolment(self, member: Member) -> dict | None:
         """The context to show the confirmation page again, or None if it expired."""
         return {}
@@ -87,6 +98,10 @@ class Factor:
         raise NotImplementedError
 
     wrong_enrolment_code: LazyString | None = None
+
+    def new_name(self, member: Member) -> str | None:
+        """The name the member gave the factor just added, for the log and the email."""
+        return None
 
     def remove(self, member: Member) -> None:
         db.session.execute(
