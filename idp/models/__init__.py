@@ -8,6 +8,7 @@ from .logout import LogoutDelivery
 from .mfa import RecoveryCode, SecondFactor
 from .oauth import AuthorizationCode, Client, Consent, Token
 from .outbox import OutboxMessage
+from .pushed import PushedRequest, SpentProof
 from .refresh import RefreshToken
 from .registration import InitialAccessToken, SpentAssertion
 from .sessions import SessionClient, SsoSession
@@ -28,6 +29,7 @@ __all__ = [
     "Member",
     "MemberRole",
     "OutboxMessage",
+    "PushedRequest",
     "RateBucket",
     "RecoveryCode",
     "RefreshToken",
@@ -35,6 +37,7 @@ __all__ = [
     "SessionClient",
     "SigningKey",
     "SpentAssertion",
+    "SpentProof",
     "SsoSession",
     "Token",
 ]

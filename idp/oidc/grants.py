@@ -23,6 +23,7 @@ from ..models.oauth import consume_code, find_code
 from ..models.refresh import revoke_code_grant
 from ..sso import remember_session_client
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .profiles import code_lifetime, requires_pkce
 from .refresh import issue_refresh_token, refresh_wanted
 from .tokens import issue_access_token
 
@@ -43,8 +44,8 @@ class S256CodeChallenge(CodeChallenge):
         data = grant.request.payload.data
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
-        if grant.request.client.is_public and not data.get("code_challenge"):
-            raise InvalidRequestError("Public clients must use PKCE (code_challenge, S256).")
+        if requires_pkce(grant.request.client) and not data.get("code_challenge"):
+            raise InvalidRequestError("This client must use PKCE (code_challenge, S256).")
         super().validate_code_challenge(grant, redirect_uri)
 
 
@@ -71,7 +72,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 acr=result.acr,
                 amr=result.amr,
                 created_at=now,
-                expires_at=now + timedelta(seconds=settings().tokens.code_lifetime),
+                expires_at=now
+                + timedelta(seconds=code_lifetime(request.client, settings().tokens.code_lifetime)),
             )
         )
         remember_session_client(result.session_id, request.client.client_id)
@@ -114,7 +116,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         client = self.request.client
         if not refresh_wanted(client, scope):
             return issue_access_token(client, user, scope, grant=code, code_id=code.id)
-        refresh_token, family = issue_refresh_token(code, scope)
+        refresh_token, family = issue_refresh_token(code, scope, client)
         token = issue_access_token(
             client, user, scope, grant=code, code_id=code.id, refresh_family=family
         )
