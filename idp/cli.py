@@ -107,15 +107,18 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--benefits-url", default=DEMO_RP, show_default=True,
               help="Where the demo benefits app is served (its redirect URIs).")  # fmt: skip
+@click.option("--jwks", "jwks_file", type=click.File("r"),
+              help="The benefits app's public keys: register it under the FAPI 2.0 profile "
+              "(private_key_jwt, PAR, DPoP) instead of with a secret.")  # fmt: skip
 @click.pass_context
-def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
+def demo(ctx: click.Context, as_json: bool, benefits_url: str, jwks_file) -> None:
     """Seed a demo member and the benefits demo client; print their credentials."""
     from .auth.passwords import hash_password
     from .db import db
     from .members import NewMember, create_member
     from .models import Client
     from .models.identity import find_by_identifier
-    from .oidc.clients import NewClient, register_client
+    from .oidc.clients import ClientMetadataError, NewClient, register_client
 
     rp = benefits_url.rstrip("/")
     with _app_context(ctx) as app:
@@ -128,16 +131,28 @@ def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
         if client is not None:
             db.session.delete(client)
             db.session.flush()
-        client, secret = register_client(
-            NewClient(
-                name="Layanan Manfaat (demo)",
-                redirect_uris=[f"{rp}/auth/callback"],
-                scope="openid profile email phone address membership roles",
-                first_party=True,
-                post_logout_redirect_uris=[f"{rp}/"],
-                backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
+        keyed = {}
+        if jwks_file is not None:
+            keyed = {
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": _read_jwks(jwks_file),
+                "profile": "fapi2",
+                "id_token_signed_response_alg": "ES256",
+            }
+        try:
+            client, secret = register_client(
+                NewClient(
+                    name="Layanan Manfaat (demo)",
+                    redirect_uris=[f"{rp}/auth/callback"],
+                    scope="openid profile email phone address membership roles",
+                    first_party=True,
+                    post_logout_redirect_uris=[f"{rp}/"],
+                    backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
+                    **keyed,
+                )
             )
-        )
+        except ClientMetadataError as error:
+            raise click.ClickException(f"{error.error}: {error}") from error
         client.client_id = DEMO_CLIENT_ID
         db.session.commit()
         out = {

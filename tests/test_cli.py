@@ -195,6 +195,20 @@ def test_demo_seeds_member_and_client_and_is_repeatable(cli, actions):
     assert actions.sign_in(member["email"], member["password"]).status_code == 302
 
 
+def test_demo_with_the_benefits_keys_registers_a_fapi2_client(cli, app, tmp_path):
+    from joserfc.jwk import ECKey
+
+    public = ECKey.generate_key("P-256", parameters={"kid": "b1"}).as_dict(private=False)
+    out = json.loads(
+        cli("demo", "--json", "--jwks", _jwks_file(tmp_path, {"keys": [public]})).output
+    )
+    assert out["client"] == {"client_id": "benefits-demo", "client_secret": None}
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Client).where(Client.client_id == "benefits-demo"))
+        assert stored.profile == "fapi2" and stored.token_endpoint_auth_method == "private_key_jwt"
+        assert stored.id_token_signed_response_alg == "ES256"
+
+
 def test_keys_list_shows_public_information(cli):
     result = cli("keys", "list", "--json")
     rows = json.loads(result.output)
