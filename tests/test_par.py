@@ -182,3 +182,15 @@ def test_discovery_names_the_par_endpoint(client):
     metadata = client.get("/.well-known/openid-configuration").get_json()
     assert metadata["pushed_authorization_request_endpoint"] == "http://127.0.0.1:5000/par"
     assert metadata["require_pushed_authorization_requests"] is False
+
+
+def test_client_credentials_are_not_kept_with_the_pushed_request(app, actions, member):
+    client_id, secret = actions.create_client(first_party=True)
+    params, _ = actions.authorize_params(client_id)
+    form = params | {"client_secret": secret}
+    response = actions.client.post("/par", data=form)
+    assert response.status_code == 201, response.text
+    with app.app_context():
+        (pushed,) = db.session.query(PushedRequest).all()
+        assert "client_secret" not in pushed.parameters
+        assert pushed.parameters["state"] == params["state"]

@@ -250,7 +250,7 @@ def validate_request(member: Member | None) -> PendingAuthorization:
     )
 
 
-def check_pushed_parameters(raw: MultiDict, client: Client, oauth_request) -> MultiDict:
+def check_pushed_parameters(raw: MultiDict, client: Client) -> MultiDict:
     """RFC 9126 §2.1: a pushed request is checked as /authorize would check it, then stored."""
     check_no_repeated_parameters(raw)
     params = raw

@@ -8,6 +8,7 @@ request object); it is validated as /authorize would and stored under a single-u
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from authlib.oauth2 import OAuth2Error
@@ -26,6 +27,15 @@ from .authorization import check_pushed_parameters
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
 from .request_uris import REQUEST_URI_LIFETIME, REQUEST_URI_PREFIX
 
+CLIENT_AUTH_PARAMETERS = ("client_secret", "client_assertion", "client_assertion_type")
+
+
+@dataclass
+class PushedAuthorization(EndpointRequest):
+    """A pushed request that passed every check: its client and its parameters."""
+
+    params: MultiDict = field(default_factory=MultiDict)
+
 
 class PushedAuthorizationEndpoint(Endpoint):
     ENDPOINT_NAME = "pushed_authorization"
@@ -35,6 +45,8 @@ class PushedAuthorizationEndpoint(Endpoint):
         client = self.server.authenticate_client(request, self.CLIENT_AUTH_METHODS, "token")
         request.client = client
         raw = MultiDict(request.form)
+        for name in CLIENT_AUTH_PARAMETERS:  # credentials, never part of the stored request
+            raw.poplist(name)
         # RFC 9126 §2.1: request_uri is never pushed; client_id, if sent, is the caller's.
         if "request_uri" in raw:
             raise InvalidRequestError("request_uri must not be pushed.")
@@ -42,15 +54,15 @@ class PushedAuthorizationEndpoint(Endpoint):
             raise InvalidRequestError("client_id does not match the authenticated client.")
         raw["client_id"] = client.client_id
         try:
-            params = check_pushed_parameters(raw, client, request)
+            params = check_pushed_parameters(raw, client)
         except OAuth2Error as error:
             # RFC 9126 §2.3: errors are answered to the client as JSON, never redirected.
             error.redirect_uri = None
             raise
-        return EndpointRequest(request=OAuth2Request("POST", request.uri), client=(client, params))
+        return PushedAuthorization(request=request, client=client, params=params)
 
-    def create_response(self, validated: EndpointRequest):
-        client, params = validated.client
+    def create_response(self, validated: PushedAuthorization):
+        client, params = validated.client, validated.params
         handle = secrets.token_urlsafe(32)
         now = utcnow()
         purge_pushed_requests(now)
