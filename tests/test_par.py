@@ -7,7 +7,7 @@ import pytest
 from idp.db import db
 from idp.models import AuthorizationCode, PushedRequest
 
-from .helpers import REDIRECT_URI, query_of
+from .helpers import REDIRECT_URI, csrf_from, query_of
 from .proofs import client_assertion, ec_key, jwks_of, request_object
 
 PREFIX = "urn:ietf:params:oauth:request_uri:"
@@ -194,3 +194,21 @@ def test_client_credentials_are_not_kept_with_the_pushed_request(app, actions, m
         (pushed,) = db.session.query(PushedRequest).all()
         assert "client_secret" not in pushed.parameters
         assert pushed.parameters["state"] == params["state"]
+
+
+def test_consent_screen_keeps_the_pushed_request(actions, key, now):
+    member = actions.create_member()
+    actions.sign_in(member["email"])
+    client_id, secret = actions.create_client(name="Aplikasi Mitra")  # third party: consent
+    params, _ = actions.authorize_params(client_id)
+    pushed = actions.client.post("/par", data=params, auth=(client_id, secret))
+    query = {"client_id": client_id, "request_uri": pushed.get_json()["request_uri"]}
+    consent_url = actions.authorize(query).headers["Location"]
+    assert consent_url.startswith("/consent?") and "request_uri" in consent_url
+    page = actions.client.get(consent_url)
+    assert "Aplikasi Mitra" in page.text
+    form = {"decision": "allow", "csrf_token": csrf_from(page.text)}
+    answer = actions.client.post(consent_url, data=form)
+    assert answer.status_code == 302, answer.text
+    assert query_of(answer.headers["Location"])["state"] == params["state"]
+    assert "code" in query_of(answer.headers["Location"])

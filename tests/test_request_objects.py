@@ -125,3 +125,23 @@ def test_discovery_lists_request_objects(client):
     assert metadata["request_uri_parameter_supported"] is False
     assert "none" not in metadata["request_object_signing_alg_values_supported"]
     assert {"ES256", "PS256"} <= set(metadata["request_object_signing_alg_values_supported"])
+
+
+def test_request_object_verified_with_keys_from_jwks_uri(actions, key, now):
+    from .test_client_auth import JwksServer
+
+    server = JwksServer(jwks_of(key))
+    try:
+        member = actions.create_member()
+        actions.sign_in(member["email"])
+        client_id, _ = actions.create_client(
+            first_party=True, token_endpoint_auth_method="private_key_jwt", jwks_uri=server.url
+        )
+        params, _ = actions.authorize_params(client_id)
+        query = {"client_id": client_id, "request": request_object(key, client_id, now, params)}
+        answer = actions.authorize(query)
+        assert answer.status_code == 302, answer.text
+        assert query_of(answer.headers["Location"])["state"] == params["state"]
+        assert server.requests == 1
+    finally:
+        server.stop()
