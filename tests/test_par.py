@@ -212,3 +212,19 @@ def test_consent_screen_keeps_the_pushed_request(actions, key, now):
     assert answer.status_code == 302, answer.text
     assert query_of(answer.headers["Location"])["state"] == params["state"]
     assert "code" in query_of(answer.headers["Location"])
+
+
+def test_a_denied_request_uri_is_spent_too(actions, key, now):
+    member = actions.create_member()
+    actions.sign_in(member["email"])
+    client_id, secret = actions.create_client(name="Aplikasi Mitra")
+    params, _ = actions.authorize_params(client_id)
+    pushed = actions.client.post("/par", data=params, auth=(client_id, secret))
+    query = {"client_id": client_id, "request_uri": pushed.get_json()["request_uri"]}
+    consent_url = actions.authorize(query).headers["Location"]
+    page = actions.client.get(consent_url)
+    form = {"decision": "deny", "csrf_token": csrf_from(page.text)}
+    answer = actions.client.post(consent_url, data=form)
+    assert query_of(answer.headers["Location"])["error"] == "access_denied"
+    again = actions.authorize(query)
+    assert again.status_code == 400 and "invalid_request_uri" in again.text

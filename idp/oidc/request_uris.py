@@ -61,6 +61,7 @@ def redeem(request_uri: str, client: Client) -> tuple[PushedRequest, MultiDict]:
 
 
 def finish(item: PushedRequest | None) -> None:
-    """The authorization response was made: the request_uri is spent (committed with it)."""
+    """The authorization response is being made: the request_uri is spent, granted or not."""
     if item is not None:
         consume_pushed_request(item, utcnow())
+        db.session.commit()  # spent even when the answer is access_denied
