@@ -97,13 +97,14 @@ def test_bound_token_presented_as_bearer_is_refused(actions, public_rp, key, now
     [
         {"ath": None},
         {"ath": "d3Jvbmc"},
+        {"ath": "ätḧ"},
         {"htm": "POST"},
         {"htu": f"{ISSUER}/token"},
         {"iat": -600},
         {"key": "other"},
         {"proof": None},
     ],
-    ids=["no-ath", "wrong-ath", "htm", "htu", "stale", "other-key", "missing"],
+    ids=["no-ath", "wrong-ath", "non-ascii-ath", "htm", "htu", "stale", "other-key", "missing"],
 )
 def test_userinfo_checks_the_proof(actions, public_rp, key, other_key, now, bad):
     token = redeem(actions, public_rp, key, now).get_json()["access_token"]
@@ -268,6 +269,20 @@ class TestServerNonce:
         assert answer.headers["DPoP-Nonce"] == nonce
         good = dpop_proof(key, "GET", USERINFO_URL, now, ath=ath(token), nonce=nonce)
         assert userinfo(actions, token, good).status_code == 200
+
+    def test_non_ascii_nonce_is_refused(self, actions, public_rp, key, now):
+        code, verifier, _ = actions.get_code(public_rp)
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT_URI,
+            "code_verifier": verifier,
+            "client_id": public_rp,
+        }
+        proof = dpop_proof(key, "POST", TOKEN_URL, now, nonce="nönce")
+        response = actions.client.post("/token", data=form, headers={"DPoP": proof})
+        assert response.status_code == 400
+        assert response.get_json()["error"] == "use_dpop_nonce"
 
     def test_stale_nonce_is_refused(self, actions, public_rp, key, now, clock):
         code, verifier, _ = actions.get_code(public_rp)

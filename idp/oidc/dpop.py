@@ -73,7 +73,7 @@ def current_nonce() -> str:
 
 def nonce_is_valid(nonce: object) -> bool:
     """This window's nonce or the previous one's (a nonce lives one to two windows)."""
-    if not isinstance(nonce, str):
+    if not isinstance(nonce, str) or not nonce.isascii():  # compare_digest takes ASCII only
         return False
     window = _window()
     return any(hmac.compare_digest(nonce, _nonce_for(w)) for w in (window, window - 1))
@@ -153,7 +153,8 @@ def _check_claims(claims: dict, access_token: str | None) -> None:
         raise InvalidDpopProofError(f"The DPoP proof iat must be within {max_age}s of now.")
     if access_token is not None:
         ath = claims.get("ath")
-        if not isinstance(ath, str) or not hmac.compare_digest(ath, b64url_sha256(access_token)):
+        expected = b64url_sha256(access_token)
+        if not (isinstance(ath, str) and ath.isascii() and hmac.compare_digest(ath, expected)):
             raise InvalidDpopProofError("The DPoP proof ath does not match the access token.")
 
 
