@@ -6,7 +6,10 @@ from __future__ import annotations
 import jwt as pyjwt
 import pytest
 
-from .helpers import REDIRECT_URI
+from idp.db import db
+from idp.models import PushedRequest
+
+from .helpers import REDIRECT_URI, query_of
 from .proofs import ISSUER, ath, dpop_proof, ec_key
 
 TOKEN_URL = f"{ISSUER}/token"
@@ -302,3 +305,63 @@ class TestServerNonce:
         proof = dpop_proof(key, "POST", TOKEN_URL, later, nonce=nonce)
         response = actions.client.post("/token", data=form, headers={"DPoP": proof})
         assert response.get_json()["error"] == "use_dpop_nonce"
+
+
+# -- RFC 9449 §10: the authorization code bound to the DPoP key ------------------------------
+
+
+def _code_form(client_id, code, verifier) -> dict:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT_URI,
+        "code_verifier": verifier,
+        "client_id": client_id,
+    }
+
+
+def test_dpop_jkt_binds_the_code_to_the_key(actions, public_rp, key, other_key, now):
+    code, verifier, _ = actions.get_code(public_rp, dpop_jkt=key.thumbprint())
+    form = _code_form(public_rp, code, verifier)
+    stolen = actions.client.post(
+        "/token", data=form, headers={"DPoP": dpop_proof(other_key, "POST", TOKEN_URL, now)}
+    )
+    assert stolen.status_code == 400 and stolen.get_json()["error"] == "invalid_grant"
+    assert actions.client.post("/token", data=form).get_json()["error"] == "invalid_grant"
+    own = actions.client.post(
+        "/token", data=form, headers={"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
+    )
+    assert own.status_code == 200, own.text
+
+
+def test_malformed_dpop_jkt_is_refused(actions, public_rp):
+    params, _ = actions.authorize_params(public_rp, dpop_jkt="not a thumbprint")
+    answer = actions.authorize(params)
+    assert query_of(answer.headers["Location"])["error"] == "invalid_request"
+
+
+def test_proof_at_par_binds_the_code(app, actions, public_rp, key, now):
+    params, verifier = actions.authorize_params(public_rp)
+    headers = {"DPoP": dpop_proof(key, "POST", f"{ISSUER}/par", now)}
+    pushed = actions.client.post("/par", data=params, headers=headers)
+    assert pushed.status_code == 201, pushed.text
+    with app.app_context():
+        (stored,) = db.session.query(PushedRequest).all()
+        assert stored.parameters["dpop_jkt"] == key.thumbprint()
+    answer = actions.authorize(
+        {"client_id": public_rp, "request_uri": pushed.get_json()["request_uri"]}
+    )
+    code = query_of(answer.headers["Location"])["code"]
+    form = _code_form(public_rp, code, verifier)
+    assert actions.client.post("/token", data=form).get_json()["error"] == "invalid_grant"
+    headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
+    assert actions.client.post("/token", data=form, headers=headers).status_code == 200
+
+
+def test_proof_at_par_must_match_dpop_jkt(app, actions, public_rp, key, other_key, now):
+    params, _ = actions.authorize_params(public_rp, dpop_jkt=other_key.thumbprint())
+    headers = {"DPoP": dpop_proof(key, "POST", f"{ISSUER}/par", now)}
+    pushed = actions.client.post("/par", data=params, headers=headers)
+    assert pushed.status_code == 400 and pushed.get_json()["error"] == "invalid_dpop_proof"
+    with app.app_context():
+        assert db.session.query(PushedRequest).count() == 0

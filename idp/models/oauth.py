@@ -119,6 +119,8 @@ class AuthorizationCode(db.Model):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     acr: Mapped[str] = mapped_column(String(16))
     amr: Mapped[list] = mapped_column(JSON)
+    # RFC 9449 §10: redeemable only with a DPoP proof from the key of this thumbprint.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
@@ -143,6 +144,12 @@ def check_id_token_hint(params: MultiDict) -> None:
         raise InvalidRequestError("Invalid 'id_token_hint'.")
 
 
+def check_dpop_jkt(params: MultiDict) -> None:
+    # RFC 9449 §10: a JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
+    if "dpop_jkt" in params and not re.fullmatch(r"[A-Za-z0-9_-]{43}", params["dpop_jkt"]):
+        raise InvalidRequestError("dpop_jkt must be a JWK SHA-256 thumbprint.")
+
+
 def check_claims(params: MultiDict) -> None:
     if "claims" in params:
         requested_claims(params)  # raises on anything but a JSON object
@@ -164,6 +171,7 @@ REQUEST_CHECKS: list[Callable[[MultiDict], None]] = [
     check_prompt,
     check_max_age,
     check_id_token_hint,
+    check_dpop_jkt,
     check_claims,
 ]
 

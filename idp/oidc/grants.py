@@ -23,6 +23,7 @@ from ..models.oauth import consume_code, find_code
 from ..models.refresh import revoke_code_grant
 from ..sso import remember_session_client
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .dpop import token_jkt
 from .profiles import code_lifetime, requires_pkce
 from .refresh import issue_refresh_token, refresh_wanted
 from .tokens import issue_access_token
@@ -71,6 +72,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 auth_time=result.auth_time,
                 acr=result.acr,
                 amr=result.amr,
+                dpop_jkt=data.get("dpop_jkt"),
                 created_at=now,
                 expires_at=now
                 + timedelta(seconds=code_lifetime(request.client, settings().tokens.code_lifetime)),
@@ -87,6 +89,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             self._revoke_replayed(item)
             return None
         if item.expires_at <= utcnow():
+            return None
+        if item.dpop_jkt is not None and item.dpop_jkt != token_jkt():
+            # RFC 9449 §10: the code is bound to the key named at the authorization request.
             return None
         return item
 

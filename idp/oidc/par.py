@@ -25,6 +25,7 @@ from ..models import PushedRequest
 from ..models.pushed import purge_pushed_requests
 from .authorization import check_pushed_parameters
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .dpop import InvalidDpopProofError, request_proof, verify_proof
 from .request_uris import REQUEST_URI_LIFETIME, REQUEST_URI_PREFIX
 
 CLIENT_AUTH_PARAMETERS = ("client_secret", "client_assertion", "client_assertion_type")
@@ -59,6 +60,7 @@ class PushedAuthorizationEndpoint(Endpoint):
             # RFC 9126 §2.3: errors are answered to the client as JSON, never redirected.
             error.redirect_uri = None
             raise
+        bind_code_to_proof(params)
         return PushedAuthorization(request=request, client=client, params=params)
 
     def create_response(self, validated: PushedAuthorization):
@@ -78,6 +80,17 @@ class PushedAuthorizationEndpoint(Endpoint):
         db.session.commit()
         body = {"request_uri": REQUEST_URI_PREFIX + handle, "expires_in": REQUEST_URI_LIFETIME}
         return 201, body, [("Content-Type", "application/json")]
+
+
+def bind_code_to_proof(params: MultiDict) -> None:
+    """RFC 9449 §10.1: a DPoP proof sent to /par binds the code to its key (as dpop_jkt)."""
+    proof = request_proof()
+    if proof is None:
+        return
+    jkt = verify_proof(proof)
+    if params.get("dpop_jkt", jkt) != jkt:
+        raise InvalidDpopProofError("dpop_jkt does not match the key of the DPoP proof.")
+    params["dpop_jkt"] = jkt
 
 
 def init_app(app: Flask) -> None:

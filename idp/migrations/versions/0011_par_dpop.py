@@ -67,6 +67,8 @@ def upgrade() -> None:
             )
         )
         batch.add_column(sa.Column("profile", sa.String(length=16), nullable=True))
+    with op.batch_alter_table("authorization_codes") as batch:
+        batch.add_column(sa.Column("dpop_jkt", sa.String(length=64), nullable=True))
     with op.batch_alter_table("tokens") as batch:
         batch.add_column(sa.Column("jkt", sa.String(length=64), nullable=True))
     with op.batch_alter_table("refresh_tokens") as batch:
@@ -78,6 +80,8 @@ def downgrade() -> None:
         batch.drop_column("jkt")
     with op.batch_alter_table("tokens") as batch:
         batch.drop_column("jkt")
+    with op.batch_alter_table("authorization_codes") as batch:
+        batch.drop_column("dpop_jkt")
     with op.batch_alter_table("clients") as batch:
         batch.drop_column("profile")
         batch.drop_column("dpop_bound_access_tokens")
