@@ -365,3 +365,25 @@ def test_proof_at_par_must_match_dpop_jkt(app, actions, public_rp, key, other_ke
     assert pushed.status_code == 400 and pushed.get_json()["error"] == "invalid_dpop_proof"
     with app.app_context():
         assert db.session.query(PushedRequest).count() == 0
+
+
+def test_nonce_at_par_spends_no_client_assertion(make_app, key, now):
+    """use_dpop_nonce comes before client authentication, so the same push can be resent."""
+    from .helpers import Actions
+    from .proofs import client_assertion, ec_key, jwks_of
+
+    app = make_app(dpop={"require_nonce": True})
+    actions = Actions(app, app.test_client())
+    client_key = ec_key("client")
+    client_id, _ = actions.create_client(
+        first_party=True, token_endpoint_auth_method="private_key_jwt", jwks=jwks_of(client_key)
+    )
+    params, _ = actions.authorize_params(client_id)
+    form = params | client_assertion(client_key, client_id, now)
+    first = actions.client.post(
+        "/par", data=form, headers={"DPoP": dpop_proof(key, "POST", f"{ISSUER}/par", now)}
+    )
+    assert first.status_code == 400 and first.get_json()["error"] == "use_dpop_nonce"
+    proof = dpop_proof(key, "POST", f"{ISSUER}/par", now, nonce=first.headers["DPoP-Nonce"])
+    again = actions.client.post("/par", data=form, headers={"DPoP": proof})
+    assert again.status_code == 201, again.text

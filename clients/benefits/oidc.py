@@ -127,12 +127,14 @@ def _pushed_authorization_redirect(extra: dict) -> ResponseReturnValue:
     client.save_authorize_data(redirect_uri=_settings().redirect_uri, **created)
     metadata = client.load_server_metadata()
     params = dict(parse_qsl(urlsplit(created["url"]).query))
-    request_uri = push_authorization_request(
-        metadata["pushed_authorization_request_endpoint"],
-        params,
-        client_assertion(key, conf.client_id, conf.issuer),
-        conf.timeout,
-    )
+    with mount_dpop(requests.Session(), conf.issuer, current_app.extensions["benefits.dpop"]) as s:
+        request_uri = push_authorization_request(
+            s,
+            metadata["pushed_authorization_request_endpoint"],
+            params,
+            client_assertion(key, conf.client_id, conf.issuer),
+            conf.timeout,
+        )
     query = urlencode({"client_id": conf.client_id, "request_uri": request_uri})
     return redirect(f"{metadata['authorization_endpoint']}?{query}")
 

@@ -108,9 +108,14 @@ def client_assertion(key: ECKey, client_id: str, audience: str) -> dict:
     }
 
 
-def push_authorization_request(endpoint: str, params: dict, assertion: dict, timeout: float) -> str:
-    """RFC 9126 §2: send the request over the back channel; return its request_uri."""
-    response = requests.post(endpoint, data=params | assertion, timeout=timeout)
+def push_authorization_request(
+    session: requests.Session, endpoint: str, params: dict, assertion: dict, timeout: float
+) -> str:
+    """RFC 9126 §2: send the request over the back channel; return its request_uri.
+
+    Through a DPoP session, the proof also binds the code to our DPoP key (RFC 9449 §10.1).
+    """
+    response = session.post(endpoint, data=params | assertion, timeout=timeout)
     if response.status_code != 201:
         raise PushRefused(response)
     return response.json()["request_uri"]

@@ -166,15 +166,17 @@ def request_proof() -> str | None:
     return proofs[0] if proofs else None
 
 
-# -- The token endpoint --------------------------------------------------------------------
+# -- The token and PAR endpoints -----------------------------------------------------------
 
 
-def check_token_request() -> None:
-    """Verify the token request's proof, if any; the key then binds what is issued."""
+def check_request_proof() -> None:
+    """Verify the proof of a /token or /par request, if any, before the client is
+    authenticated (a use_dpop_nonce answer then spends no client assertion); its key then
+    binds what is issued."""
     proof = request_proof()
     g.dpop_jkt = verify_proof(proof) if proof is not None else None
 
 
 def token_jkt() -> str | None:
-    """The thumbprint of the key this token request proved (None: a Bearer token)."""
+    """The thumbprint of the key this request proved (None: no proof, a Bearer token)."""
     return g.get("dpop_jkt")

@@ -25,7 +25,7 @@ from ..models import PushedRequest
 from ..models.pushed import purge_pushed_requests
 from .authorization import check_pushed_parameters
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
-from .dpop import InvalidDpopProofError, request_proof, verify_proof
+from .dpop import InvalidDpopProofError, token_jkt
 from .request_uris import REQUEST_URI_LIFETIME, REQUEST_URI_PREFIX
 
 CLIENT_AUTH_PARAMETERS = ("client_secret", "client_assertion", "client_assertion_type")
@@ -84,10 +84,9 @@ class PushedAuthorizationEndpoint(Endpoint):
 
 def bind_code_to_proof(params: MultiDict) -> None:
     """RFC 9449 §10.1: a DPoP proof sent to /par binds the code to its key (as dpop_jkt)."""
-    proof = request_proof()
-    if proof is None:
+    jkt = token_jkt()  # the proof was checked before the client was authenticated
+    if jkt is None:
         return
-    jkt = verify_proof(proof)
     if params.get("dpop_jkt", jkt) != jkt:
         raise InvalidDpopProofError("dpop_jkt does not match the key of the DPoP proof.")
     params["dpop_jkt"] = jkt

@@ -47,7 +47,7 @@ def token():
     check_form_post()
     if not request.form.get("grant_type"):
         raise InvalidRequestError("Missing 'grant_type'.")
-    dpop.check_token_request()
+    dpop.check_request_proof()
     return authorization_server().create_token_response()
 
 
@@ -55,6 +55,7 @@ def token():
 @csrf_exempt
 def par():
     check_form_post()
+    dpop.check_request_proof()  # RFC 9449 §10.1: it binds the code to the key
     return authorization_server().create_endpoint_response("pushed_authorization")
 
 

@@ -84,6 +84,9 @@ def test_step_up_for_a_claim_is_pushed_too(keyed_benefits):
     (pushed,) = _idp_rows(keyed_benefits, PushedRequest)
     assert pushed.parameters["acr_values"] == "mfa"
     assert pushed.parameters["code_challenge_method"] == "S256"
+    # The proof sent with the push binds the code to the app's DPoP key (RFC 9449 §10.1).
+    dpop = keyed_benefits.app.extensions["benefits.dpop"]
+    assert pushed.parameters["dpop_jkt"] == dpop.key.thumbprint()
 
 
 def test_refused_push_is_a_clear_page(keyed_benefits, live_server, tmp_path):
