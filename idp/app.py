@@ -24,7 +24,7 @@ from .config import Settings, load_settings
 from .hosts import HostCheck
 from .kek import parse_keks
 from .keyring import KeyRing
-from .oidc import backchannel, errors, logout, registration, server
+from .oidc import backchannel, errors, logout, par, registration, server
 from .oidc.published import PublishedDocuments
 
 
@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     sso.init_app(app)
     language_choice.init_app(app)
     server.init_app(app)
+    par.init_app(app)
     errors.init_app(app)
     backchannel.init_app(app)
     outbox.init_app(app)

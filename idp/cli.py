@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 
 import click
@@ -107,15 +108,18 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--benefits-url", default=DEMO_RP, show_default=True,
               help="Where the demo benefits app is served (its redirect URIs).")  # fmt: skip
+@click.option("--jwks", "jwks_file", type=click.File("r"),
+              help="The benefits app's public keys: register it under the FAPI 2.0 profile "
+              "(private_key_jwt, PAR, DPoP) instead of with a secret.")  # fmt: skip
 @click.pass_context
-def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
+def demo(ctx: click.Context, as_json: bool, benefits_url: str, jwks_file) -> None:
     """Seed a demo member and the benefits demo client; print their credentials."""
     from .auth.passwords import hash_password
     from .db import db
     from .members import NewMember, create_member
     from .models import Client
     from .models.identity import find_by_identifier
-    from .oidc.clients import NewClient, register_client
+    from .oidc.clients import ClientMetadataError, NewClient, register_client
 
     rp = benefits_url.rstrip("/")
     with _app_context(ctx) as app:
@@ -128,16 +132,28 @@ def demo(ctx: click.Context, as_json: bool, benefits_url: str) -> None:
         if client is not None:
             db.session.delete(client)
             db.session.flush()
-        client, secret = register_client(
-            NewClient(
-                name="Layanan Manfaat (demo)",
-                redirect_uris=[f"{rp}/auth/callback"],
-                scope="openid profile email phone address membership roles",
-                first_party=True,
-                post_logout_redirect_uris=[f"{rp}/"],
-                backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
+        keyed = {}
+        if jwks_file is not None:
+            keyed = {
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": _read_jwks(jwks_file),
+                "profile": "fapi2",
+                "id_token_signed_response_alg": "ES256",
+            }
+        try:
+            client, secret = register_client(
+                NewClient(
+                    name="Layanan Manfaat (demo)",
+                    redirect_uris=[f"{rp}/auth/callback"],
+                    scope="openid profile email phone address membership roles",
+                    first_party=True,
+                    post_logout_redirect_uris=[f"{rp}/"],
+                    backchannel_logout_uri=f"{rp}/auth/backchannel-logout",
+                    **keyed,
+                )
             )
-        )
+        except ClientMetadataError as error:
+            raise click.ClickException(f"{error.error}: {error}") from error
         client.client_id = DEMO_CLIENT_ID
         db.session.commit()
         out = {
@@ -179,17 +195,39 @@ def clients() -> None:
 @click.option("--require-mfa", is_flag=True, help="Members need a second factor for it.")
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
-@click.option("--id-token-alg", default="RS256", show_default=True)
-@click.option("--access-token-alg", help="Default: [tokens] access_token_alg (RS256).")
+@click.option("--id-token-alg", default=None, help="Default: RS256, or ES256 with --profile fapi2.")
+@click.option(
+    "--access-token-alg",
+    help="Default: [tokens] access_token_alg (RS256), or ES256 with --profile fapi2.",
+)
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.File("r"),
+    help="A JSON file with the client's public keys (JWK Set): private_key_jwt.",
+)
+@click.option("--jwks-uri", help="Where the client publishes its public keys: private_key_jwt.")
+@click.option("--require-par", is_flag=True, help="Authorization requests only through /par.")
+@click.option("--dpop", is_flag=True, help="Access tokens only bound to a DPoP key.")
+@click.option(
+    "--profile",
+    type=click.Choice(["fapi2"]),
+    help="Hold the client to the FAPI 2.0 Security Profile (needs --jwks/--jwks-uri).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_party, require_mfa,
-                   logout_uris, backchannel_logout_uri, id_token_alg, access_token_alg,
-                   as_json) -> None:  # fmt: skip
-    """Register a client; its secret is printed once and stored only hashed."""
+                   logout_uris, backchannel_logout_uri, id_token_alg, access_token_alg, jwks_file,
+                   jwks_uri, require_par, dpop, profile, as_json) -> None:  # fmt: skip
+    """Register a client; its secret is printed once and stored only hashed.
+
+    With --jwks or --jwks-uri the client authenticates with private_key_jwt (no secret).
+    """
     from .db import db
     from .oidc.clients import ClientMetadataError, NewClient, register_client
 
+    jwks = _read_jwks(jwks_file) if jwks_file else None
+    keyed = jwks is not None or jwks_uri is not None
     with _app_context(ctx):
         try:
             client, secret = register_client(
@@ -203,8 +241,15 @@ def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_p
                     require_mfa=require_mfa,
                     post_logout_redirect_uris=list(logout_uris),
                     backchannel_logout_uri=backchannel_logout_uri,
-                    id_token_signed_response_alg=id_token_alg,
+                    id_token_signed_response_alg=id_token_alg
+                    or ("ES256" if profile == "fapi2" else "RS256"),
                     access_token_alg=access_token_alg,
+                    token_endpoint_auth_method="private_key_jwt" if keyed else None,
+                    jwks=jwks,
+                    jwks_uri=jwks_uri,
+                    require_pushed_authorization_requests=require_par,
+                    dpop_bound_access_tokens=dpop,
+                    profile=profile,
                 )
             )
         except ClientMetadataError as error:
@@ -214,6 +259,16 @@ def clients_create(ctx, name, redirect_uris, scope, grant_types, public, first_p
     _emit(out, as_json, f"client_id: {out['client_id']}\nclient_secret: {secret or '(public)'}")
     if secret and not as_json:
         click.echo("The secret is shown only now; store it safely.", err=True)
+
+
+def _read_jwks(file) -> dict:
+    try:
+        document = json.load(file)
+    except ValueError as error:
+        raise click.ClickException(f"--jwks: {file.name} is not JSON") from error
+    if not isinstance(document, dict):
+        raise click.ClickException(f"--jwks: {file.name} is not a JWK Set object")
+    return document
 
 
 def _client_summary(client) -> dict:
@@ -228,6 +283,10 @@ def _client_summary(client) -> dict:
         "require_mfa": client.require_mfa,
         "id_token_alg": client.id_token_signed_response_alg,
         "access_token_alg": client.access_token_alg,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "require_pushed_authorization_requests": client.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": client.dpop_bound_access_tokens,
+        "profile": client.profile,
         "created_at": client.created_at.isoformat(),
     }
 

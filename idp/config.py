@@ -147,6 +147,13 @@ class TokenSettings:
 
 
 @dataclass(frozen=True)
+class DpopSettings:
+    require_nonce: bool = False
+    proof_max_age: int = 60
+    nonce_lifetime: int = 300
+
+
+@dataclass(frozen=True)
 class LogoutSettings:
     backchannel_timeout: float = 5.0
     retry_delays: list[int] = field(default_factory=lambda: [10, 60, 300])
@@ -220,6 +227,7 @@ class Settings:
     passwords: PasswordSettings = field(default_factory=PasswordSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     tokens: TokenSettings = field(default_factory=TokenSettings)
+    dpop: DpopSettings = field(default_factory=DpopSettings)
     logout: LogoutSettings = field(default_factory=LogoutSettings)
     registration: RegistrationSettings = field(default_factory=RegistrationSettings)
     lockout: LockoutSettings = field(default_factory=LockoutSettings)
@@ -464,6 +472,8 @@ def _validate(s: Settings) -> None:
         "[tokens] refresh_token_lifetime": s.tokens.refresh_token_lifetime,
         "[tokens] refresh_token_idle_lifetime": s.tokens.refresh_token_idle_lifetime,
         "[logout] backchannel_timeout": s.logout.backchannel_timeout,
+        "[dpop] proof_max_age": s.dpop.proof_max_age,
+        "[dpop] nonce_lifetime": s.dpop.nonce_lifetime,
         "[registration] initial_access_token_lifetime": (
             s.registration.initial_access_token_lifetime
         ),

@@ -36,6 +36,7 @@ PROTOCOL_PATHS = (
     "/revoke",
     "/introspect",
     "/register",
+    "/par",
 )
 
 

@@ -82,7 +82,7 @@ def _redirected_error(response) -> dict:
         ({"code_challenge": "short"}, "invalid_request"),
         ({"scope": "openid unknown_scope"}, "invalid_scope"),
         ({"response_mode": "fragment"}, "invalid_request"),
-        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "invalid_request_object"),
         ({"request_uri": "https://rp.example.id/req"}, "request_uri_not_supported"),
         ({"prompt": "none login"}, "invalid_request"),
         ({"prompt": "bogus"}, "invalid_request"),

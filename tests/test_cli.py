@@ -195,6 +195,20 @@ def test_demo_seeds_member_and_client_and_is_repeatable(cli, actions):
     assert actions.sign_in(member["email"], member["password"]).status_code == 302
 
 
+def test_demo_with_the_benefits_keys_registers_a_fapi2_client(cli, app, tmp_path):
+    from joserfc.jwk import ECKey
+
+    public = ECKey.generate_key("P-256", parameters={"kid": "b1"}).as_dict(private=False)
+    out = json.loads(
+        cli("demo", "--json", "--jwks", _jwks_file(tmp_path, {"keys": [public]})).output
+    )
+    assert out["client"] == {"client_id": "benefits-demo", "client_secret": None}
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Client).where(Client.client_id == "benefits-demo"))
+        assert stored.profile == "fapi2" and stored.token_endpoint_auth_method == "private_key_jwt"
+        assert stored.id_token_signed_response_alg == "ES256"
+
+
 def test_keys_list_shows_public_information(cli):
     result = cli("keys", "list", "--json")
     rows = json.loads(result.output)
@@ -228,3 +242,98 @@ def test_world_readable_legacy_key_file_is_not_moved(cli, make_config, tmp_path)
     result = cli("init")
     assert result.exit_code != 0 and "chmod 600" in result.output
     assert key.exists()
+
+
+# -- client keys and security profiles (private_key_jwt, PAR, DPoP, FAPI 2.0) ---------------
+
+
+def _jwks_file(tmp_path, document) -> str:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(document) if not isinstance(document, str) else document)
+    return str(path)
+
+
+def test_clients_create_with_jwks_uses_private_key_jwt(cli, app, tmp_path):
+    from joserfc.jwk import ECKey
+
+    public = ECKey.generate_key("P-256", parameters={"kid": "k1"}).as_dict(private=False)
+    result = cli(
+        "clients", "create", "--name", "Bank", "--redirect-uri", "https://bank.example.id/cb",
+        "--jwks", _jwks_file(tmp_path, {"keys": [public]}), "--require-par", "--dpop", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["client_secret"] is None
+    assert out["token_endpoint_auth_method"] == "private_key_jwt"
+    assert out["require_pushed_authorization_requests"] and out["dpop_bound_access_tokens"]
+    with app.app_context():
+        stored = db.session.scalar(sa.select(Client).where(Client.client_id == out["client_id"]))
+        assert stored.jwks == {"keys": [public]} and stored.client_secret_hash is None
+
+
+def test_clients_create_with_jwks_uri(cli):
+    result = cli(
+        "clients", "create", "--name", "Bank", "--redirect-uri", "https://bank.example.id/cb",
+        "--jwks-uri", "https://bank.example.id/jwks.json", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["token_endpoint_auth_method"] == "private_key_jwt"
+
+
+def test_clients_create_fapi2_profile(cli, tmp_path):
+    from joserfc.jwk import ECKey
+
+    public = ECKey.generate_key("P-256", parameters={"kid": "k1"}).as_dict(private=False)
+    result = cli(
+        "clients", "create", "--name", "Bank", "--redirect-uri", "https://bank.example.id/cb",
+        "--jwks", _jwks_file(tmp_path, {"keys": [public]}), "--profile", "fapi2", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["profile"] == "fapi2"
+    assert out["require_pushed_authorization_requests"] and out["dpop_bound_access_tokens"]
+    # FAPI 2.0 §5.4.1: every signature ES256 or PS256, access tokens included.
+    assert out["id_token_alg"] == out["access_token_alg"] == "ES256"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--profile", "fapi2"], "private_key_jwt"),
+        (["--jwks", "NOT-JSON"], "is not JSON"),
+        (["--jwks", {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}], "invalid_client_metadata"),
+        (["--jwks-uri", "http://bank.example.id/jwks"], "https"),
+        (["--jwks", {"keys": []}, "--jwks-uri", "https://bank.example.id/j"], "both"),
+        (["--jwks", {"keys": []}, "--profile", "fapi2", "--id-token-alg", "RS256"], "ES256"),
+        (
+            ["--jwks", {"keys": []}, "--profile", "fapi2", "--access-token-alg", "RS256"],
+            "access tokens with ES256",
+        ),
+    ],
+    ids=[
+        "fapi2-without-keys",
+        "not-json",
+        "secret-key",
+        "http-uri",
+        "both",
+        "fapi2-rs256",
+        "fapi2-rs256-access-tokens",
+    ],  # fmt: skip
+)
+def test_clients_create_refuses_bad_keys(cli, app, tmp_path, args, message):
+    from joserfc.jwk import ECKey
+
+    public = ECKey.generate_key("P-256").as_dict(private=False)
+    argv = []
+    for arg in args:
+        if isinstance(arg, dict):
+            arg = _jwks_file(tmp_path, arg if arg["keys"] else {"keys": [public]})
+        elif arg == "NOT-JSON":
+            arg = _jwks_file(tmp_path, "{not json")
+        argv.append(arg)
+    result = cli("clients", "create", "--name", "X", "--redirect-uri", "https://x.example.id/cb",
+                 *argv)  # fmt: skip
+    assert result.exit_code != 0
+    assert message in result.output
+    with app.app_context():
+        assert db.session.query(Client).count() == 0

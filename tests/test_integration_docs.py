@@ -316,6 +316,12 @@ class Wire:
             "service_credentials": basic(client["client_id"], client["client_secret"]),
         }
 
+    def fapi_client(self) -> dict:
+        """The client the guide's own `idp clients create --profile fapi2` registered."""
+        registered = [c for c in self.cli_outputs if c.get("profile") == "fapi2"]
+        assert registered, "the guide registers no FAPI 2.0 client before using one"
+        return {"FAPI_CLIENT_ID": registered[-1]["client_id"]}
+
     def key_client(self) -> dict:
         """A client that registered a public key for private_key_jwt (RFC 7523)."""
         if self._key_client is None:
@@ -439,7 +445,9 @@ def receiver():
     made.close()
 
 
-def test_the_walkthrough_runs_against_a_live_server(live_server, cli, receiver):
+def test_the_walkthrough_runs_against_a_live_server(live_server, cli, receiver, tmp_path,
+                                                    monkeypatch):  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # the guide writes the client's key file where it stands
     live = live_server
     member = live.create_member()
     wire = Wire(live, cli, member)
@@ -466,6 +474,10 @@ def test_the_walkthrough_runs_against_a_live_server(live_server, cli, receiver):
         "logout_token": signed_out,
         "SERVICE_CLIENT_ID": wire.service_client,
         "KEY_CLIENT_ID": wire.key_client,
+        "FAPI_CLIENT_ID": wire.fapi_client,
+        "fapi_callback_url": lambda: {
+            "fapi_callback_url": browser.callback_for(namespace["fapi_authorize_url"])
+        },
     }
     blocks = walkthrough(read_guide(GUIDE.read_text()))
     last_output, last_response, counts = None, None, dict.fromkeys(KINDS, 0)

@@ -40,6 +40,7 @@ SCHEMA = schemathesis.openapi.from_path(DOC)
 # Blueprints whose routes answer JSON; /authorize and /end-session answer pages and redirects.
 JSON_ENDPOINTS = {
     "oidc.token",
+    "oidc.par",
     "oidc.revoke",
     "oidc.introspect",
     "oidc.userinfo",
@@ -198,6 +199,21 @@ EXAMPLES = {
         "headers": {"Authorization": "Basic " + base64.b64encode(b"who:what").decode()},
     },
     ("POST", "/token", "413"): lambda api: {"data": {"grant_type": "x" * MAX_BODY}},
+    ("POST", "/par", "201"): lambda api: {
+        "data": {
+            "response_type": "code",
+            "redirect_uri": REDIRECT_URI,
+            "scope": "openid profile",
+            "state": "s",
+        },
+        "headers": {"Authorization": api["basic"]},
+    },
+    ("POST", "/par", "400"): lambda api: {
+        "data": {"response_type": "code", "redirect_uri": "https://evil.example/cb"},
+        "headers": {"Authorization": api["basic"]},
+    },
+    ("POST", "/par", "401"): lambda api: {"data": {"response_type": "code"}},
+    ("POST", "/par", "413"): lambda api: {"data": {"scope": "x" * MAX_BODY}},
     ("POST", "/revoke", "200"): lambda api: {
         "data": {"token": "unknown"},
         "headers": {"Authorization": api["basic"]},
@@ -276,6 +292,7 @@ EXAMPLES = {
     ("POST", "/token", "503"): Outage(
         lambda api: _basic(api) | {"data": {"grant_type": "client_credentials"}}
     ),
+    ("POST", "/par", "503"): Outage(lambda api: _basic(api) | {"data": {"response_type": "code"}}),
     ("POST", "/revoke", "503"): Outage(lambda api: _basic(api) | {"data": {"token": "a"}}),
     ("POST", "/introspect", "503"): Outage(lambda api: _basic(api) | {"data": {"token": "a"}}),
     ("GET", "/userinfo", "503"): Outage(lambda api: _bearer(api["tokens"]["access_token"])),
@@ -358,6 +375,7 @@ def test_schemathesis_conformance(api, method, path):
     operation = SCHEMA.find_operation_by_path(method, path)
     credentials = {
         "/token": api["basic"],
+        "/par": api["basic"],
         "/revoke": api["basic"],
         "/introspect": api["basic"],
         "/userinfo": f"Bearer {api['tokens']['access_token']}",

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from joserfc.jwk import RSAKey
+from sqlalchemy import select
 
 from idp.db import db
 from idp.models import Client
@@ -112,6 +113,26 @@ def test_register_private_key_jwt_client(client, cli, rsa_key):
     assert response.status_code == 201, response.text
     body = response.get_json()
     assert body["jwks"] == jwks and "client_secret" not in body
+
+
+def test_register_par_and_dpop_requirements(app, client, cli):
+    metadata = METADATA | {
+        "require_pushed_authorization_requests": True,
+        "dpop_bound_access_tokens": True,
+        "profile": "fapi2",  # not client metadata: ignored, only operators set a profile
+    }
+    body = register(client, mint(cli), metadata).get_json()
+    assert body["require_pushed_authorization_requests"] is True
+    assert body["dpop_bound_access_tokens"] is True
+    with app.app_context():
+        stored = db.session.scalar(select(Client).where(Client.client_id == body["client_id"]))
+        assert stored.require_pushed_authorization_requests and stored.dpop_bound_access_tokens
+        assert stored.profile is None
+    refused = register(client, mint(cli), METADATA | {"dpop_bound_access_tokens": "yes"})
+    assert refused.status_code == 400
+    assert (
+        "dpop_bound_access_tokens must be true or false" in refused.get_json()["error_description"]
+    )
 
 
 def test_register_service_client(client, cli):

@@ -1,7 +1,8 @@
-"""The `benefits` command: init, serve, seed-demo, ledger import."""
+"""The `benefits` command: init, serve, jwks, seed-demo, ledger import."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,13 +50,36 @@ def init(ctx: click.Context) -> None:
     from .db import db
     from .schema import upgrade
 
-    with _app_context(ctx):
+    with _app_context(ctx) as app:
         url = make_url(str(db.engine.url))
         if url.get_backend_name() == "sqlite" and url.database:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         for change in upgrade():
             click.echo(f"upgraded: {change}")
         click.echo(f"database ready: {url.render_as_string(hide_password=True)}")
+        conf = app.extensions["benefits.settings"]
+        if conf.oidc.key_file and not conf.oidc_key_path.exists():
+            from .pop import generate_key_file
+
+            generate_key_file(conf.oidc_key_path)
+            click.echo(f"client key created: {conf.oidc_key_path} (register it: benefits jwks)")
+
+
+@main.command()
+@click.pass_context
+def jwks(ctx: click.Context) -> None:
+    """Print the public JWK Set of [oidc] key_file, to register with `idp clients create --jwks`."""
+    from .pop import KeyFileError, load_key_file, public_jwks
+
+    with _app_context(ctx) as app:
+        conf = app.extensions["benefits.settings"]
+        if not conf.oidc.key_file:
+            raise click.ClickException("[oidc] key_file is not set: this app uses a secret")
+        try:
+            key = load_key_file(conf.oidc_key_path)
+        except KeyFileError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(json.dumps(public_jwks(key), indent=2))
 
 
 @main.command()
@@ -69,8 +93,10 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     with _app_context(ctx) as app:
         conf = app.extensions["benefits.settings"]
-        if not conf.oidc.client_secret:
-            raise click.ClickException("[oidc] client_secret is empty: members could not sign in")
+        if not (conf.oidc.client_secret or conf.oidc.key_file):
+            raise click.ClickException(
+                "[oidc] client_secret and key_file are empty: members could not sign in"
+            )
         try:
             ready = inspect(db.engine).has_table("browser_sessions")
         except DBAPIError:

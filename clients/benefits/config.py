@@ -27,6 +27,8 @@ class OidcSettings:
     issuer: str = "http://127.0.0.1:5000"
     client_id: str = "benefits-demo"
     client_secret: str = ""
+    # A private key (JWK file) instead of the secret: private_key_jwt, PAR and DPoP.
+    key_file: str = ""
     timeout: float = 10.0
 
 
@@ -91,6 +93,11 @@ class Settings:
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.base_dir / 'instance' / 'benefits.sqlite3'}"
+
+    @property
+    def oidc_key_path(self) -> Path:
+        path = Path(self.oidc.key_file).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def instance_dir(self) -> Path:

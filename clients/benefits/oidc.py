@@ -4,10 +4,13 @@ OpenID Connect Core 1.0 §3.1 authorization code flow with PKCE S256 (RFC 7636),
 the `iss` response parameter (RFC 9207); ID token validation (Core §3.1.3.7: signature by the
 JWKS, iss, aud, exp, nonce, at_hash); userinfo (Core §5.3); step-up with `acr_values` (Core
 §3.1.2.1); RP-Initiated Logout 1.0. Authlib runs the protocol; this module adds the checks it
-leaves to the application, and nothing else.
+leaves to the application, and nothing else. With `[oidc] key_file` the app uses a key instead
+of a secret, pushes its authorization requests and binds its tokens with DPoP (pop.py).
 """
 
 from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth, OAuthError
@@ -18,6 +21,15 @@ from joserfc.errors import JoseError
 
 from .access import start_member_session
 from .config import Settings
+from .pop import (
+    DpopKey,
+    KeyFileError,
+    ShortLivedPrivateKeyJWT,
+    client_assertion,
+    load_key_file,
+    mount_dpop,
+    push_authorization_request,
+)
 from .security import safe_next
 from .sign_in_failures import failure_code, plain_reason
 
@@ -32,17 +44,42 @@ class SignInError(Exception):
 
 def init_app(app: Flask) -> None:
     conf = app.extensions["benefits.settings"].oidc
+    client_kwargs = {
+        "scope": SCOPE,
+        "code_challenge_method": "S256",
+        "default_timeout": conf.timeout,
+    }
+    keyed = {}
+    if conf.key_file:
+        # private_key_jwt through Authlib; every call to the identity provider carries a proof.
+        dpop = app.extensions["benefits.dpop"] = DpopKey()
+        client_kwargs["token_endpoint_auth_method"] = ShortLivedPrivateKeyJWT.name
+        keyed = {
+            "client_auth_methods": [ShortLivedPrivateKeyJWT()],
+            "compliance_fix": lambda session: mount_dpop(session, conf.issuer, dpop),
+        }
     OAuth(app).register(
         "idp",
         client_id=conf.client_id,
         client_secret=conf.client_secret,
         server_metadata_url=f"{conf.issuer}/.well-known/openid-configuration",
-        client_kwargs={
-            "scope": SCOPE,
-            "code_challenge_method": "S256",
-            "default_timeout": conf.timeout,
-        },
+        client_kwargs=client_kwargs,
+        **keyed,
     )
+
+
+def uses_key() -> bool:
+    """Whether this app signs in with its key, PAR and DPoP (`[oidc] key_file`)."""
+    return bool(_settings().oidc.key_file)
+
+
+def _client_key():
+    """The app's private key, loaded once; Authlib's PrivateKeyJWT signs with it."""
+    client = idp()
+    if not isinstance(client.client_secret, str | None):
+        return client.client_secret
+    client.client_secret = load_key_file(_settings().oidc_key_path)
+    return client.client_secret
 
 
 def idp() -> FlaskOAuth2App:
@@ -69,7 +106,37 @@ def login() -> ResponseReturnValue:
     extra = {"ui_locales": str(get_locale()), "scope": requested_scope()}
     if wanted_acr:
         extra["acr_values"] = wanted_acr  # Core §3.1.2.1: step-up
-    return idp().authorize_redirect(_settings().redirect_uri, **extra)
+    if not uses_key():
+        return idp().authorize_redirect(_settings().redirect_uri, **extra)
+    try:
+        return _pushed_authorization_redirect(extra)
+    except (OAuthError, KeyFileError) as error:
+        current_app.logger.warning("pushed authorization refused: %s", failure_code(error))
+        return render_template("auth/sign_in_failed.html", reason=plain_reason(error)), 400
+    except requests.RequestException as error:
+        current_app.logger.warning("identity provider unreachable: %s", type(error).__name__)
+        return render_template("auth/sign_in_failed.html", unreachable=True), 502
+
+
+def _pushed_authorization_redirect(extra: dict) -> ResponseReturnValue:
+    """RFC 9126: Authlib makes the request (state, nonce, PKCE, kept in the session); it is
+    pushed over the back channel and the browser carries only client_id and request_uri."""
+    client, conf = idp(), _settings().oidc
+    key = _client_key()
+    created = client.create_authorization_url(_settings().redirect_uri, **extra)
+    client.save_authorize_data(redirect_uri=_settings().redirect_uri, **created)
+    metadata = client.load_server_metadata()
+    params = dict(parse_qsl(urlsplit(created["url"]).query))
+    with mount_dpop(requests.Session(), conf.issuer, current_app.extensions["benefits.dpop"]) as s:
+        request_uri = push_authorization_request(
+            s,
+            metadata["pushed_authorization_request_endpoint"],
+            params,
+            client_assertion(key, conf.client_id, conf.issuer),
+            conf.timeout,
+        )
+    query = urlencode({"client_id": conf.client_id, "request_uri": request_uri})
+    return redirect(f"{metadata['authorization_endpoint']}?{query}")
 
 
 def _id_token_rules() -> dict:
@@ -92,14 +159,33 @@ def _complete_sign_in() -> dict:
         raise SignInError("iss")
     # State, PKCE verifier and nonce come from the server-side session; signature, iss, aud,
     # exp, nonce and at_hash are checked here.
+    if uses_key():
+        _client_key()
     token = idp().authorize_access_token(claims_options=_id_token_rules())
     id_claims = token.get("userinfo")
     if not id_claims:
         raise SignInError("no ID token")
-    userinfo = idp().userinfo(token=token)
+    userinfo = _dpop_userinfo(token) if uses_key() else idp().userinfo(token=token)
     if userinfo.get("sub") != id_claims["sub"]:  # Core §5.3.2: the same member, or nothing
         raise SignInError("userinfo sub")
     return {**userinfo, **id_claims, "id_token": token["id_token"]}
+
+
+def _dpop_userinfo(token: dict) -> dict:
+    """RFC 9449 §7.1: the bound token with the DPoP scheme and a proof naming it."""
+    if str(token.get("token_type", "")).lower() != "dpop":
+        raise SignInError("token not DPoP-bound")
+    endpoint = idp().load_server_metadata()["userinfo_endpoint"]
+    conf = _settings().oidc
+    with mount_dpop(requests.Session(), conf.issuer, current_app.extensions["benefits.dpop"]) as s:
+        response = s.get(
+            endpoint,
+            headers={"Authorization": f"DPoP {token['access_token']}"},
+            timeout=conf.timeout,
+        )
+    if response.status_code != 200:
+        raise SignInError(f"userinfo {response.status_code}")
+    return response.json()
 
 
 @bp.get("/auth/callback")
@@ -107,7 +193,7 @@ def callback() -> ResponseReturnValue:
     pending = session.pop("sign_in", None) or {}
     try:
         claims = _complete_sign_in()
-    except (SignInError, OAuthError, JoseError) as error:
+    except (SignInError, OAuthError, JoseError, KeyFileError) as error:
         current_app.logger.warning("sign-in refused: %s", failure_code(error))
         return render_template("auth/sign_in_failed.html", reason=plain_reason(error)), 400
     except requests.RequestException as error:

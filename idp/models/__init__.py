@@ -9,6 +9,7 @@ from .mfa import RecoveryCode, SecondFactor
 from .oauth import AuthorizationCode, Client, Consent, Token
 from .outbox import OutboxMessage
 from .passkeys import Passkey, SpentChallenge
+from .pushed import PushedRequest, SpentProof
 from .refresh import RefreshToken
 from .registration import InitialAccessToken, SpentAssertion
 from .sessions import SessionClient, SsoSession
@@ -30,6 +31,7 @@ __all__ = [
     "MemberRole",
     "OutboxMessage",
     "Passkey",
+    "PushedRequest",
     "RateBucket",
     "RecoveryCode",
     "RefreshToken",
@@ -38,6 +40,7 @@ __all__ = [
     "SigningKey",
     "SpentAssertion",
     "SpentChallenge",
+    "SpentProof",
     "SsoSession",
     "Token",
 ]

@@ -52,6 +52,12 @@ class Client(db.Model):
     # private_key_jwt (RFC 7523 §2.2): the client's public keys, inline or by URL.
     jwks: Mapped[dict | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(Text)
+    # RFC 9126 §6: authorization requests only through /par.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(Boolean, default=False)
+    # RFC 9449 §5.2: access tokens only with a DPoP proof, bound to its key.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A security profile the client is held to ("fapi2": FAPI 2.0 Security Profile), or None.
+    profile: Mapped[str | None] = mapped_column(String(16))
     # RFC 7592: only dynamically registered clients manage themselves with this token.
     registration_token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -128,6 +134,8 @@ class AuthorizationCode(db.Model):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     acr: Mapped[str] = mapped_column(String(16))
     amr: Mapped[list] = mapped_column(JSON)
+    # RFC 9449 §10: redeemable only with a DPoP proof from the key of this thumbprint.
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -188,6 +196,8 @@ class Token(db.Model):
     sid: Mapped[str | None] = mapped_column(String(64), index=True)
     # The refresh-token family this access token was minted from, revoked with it.
     refresh_family: Mapped[str | None] = mapped_column(String(64), index=True)
+    # RFC 9449 §6: the thumbprint of the DPoP key the token is bound to (cnf.jkt).
+    jkt: Mapped[str | None] = mapped_column(String(64))
     scope: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

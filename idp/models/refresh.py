@@ -33,6 +33,8 @@ class RefreshToken(db.Model):
     auth_time: Mapped[datetime] = mapped_column(UTCDateTime)
     acr: Mapped[str] = mapped_column(String(16))
     amr: Mapped[list] = mapped_column(JSON)
+    # RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+    jkt: Mapped[str | None] = mapped_column(String(64))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The sooner of the idle limit from this link and the family's absolute limit.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError, OAuth2Request
+from authlib.oauth2.rfc9101.errors import RequestUriNotSupportedError
 from flask import request
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import issuer, keystore
 from ..keys import InvalidSignature
-from ..models import Client, Member
+from ..models import Client, Member, PushedRequest
 from ..models.oauth import find_client
+from . import request_uris
 from .errors import repeated_parameter_error
+from .profiles import requires_pkce, requires_pushed_requests
+from .request_objects import check_request_object_alone
+from .request_uris import REQUEST_URI_PREFIX, authorization_request
 from .server import authorization_server
 
 INTERACTION_FIELDS = ("csrf_token", "decision")
@@ -66,6 +72,31 @@ def check_redirect_uri(params: MultiDict, client: Client) -> str:
     return uris[0]
 
 
+def resolve_parameters(raw: MultiDict, client: Client) -> tuple[MultiDict, PushedRequest | None]:
+    """The request's own parameters, or those of its pushed request or request object.
+
+    RFC 9126 §4 and RFC 9101 §6.3: with a request_uri or a request object, every other
+    parameter comes from it, whatever else the query says.
+    """
+    for name in ("request", "request_uri"):
+        if len(raw.getlist(name)) > 1:
+            raise repeated_parameter_error(name)
+    check_request_object_alone(raw)
+    if "request_uri" in raw:
+        # RFC 9101 §5.2 by reference from another host: not fetched (SSRF, and FAPI 2.0).
+        if not raw["request_uri"].startswith(REQUEST_URI_PREFIX):
+            raise RequestUriNotSupportedError()
+        item, params = request_uris.redeem(raw["request_uri"], client)
+        return params, item
+    if requires_pushed_requests(client):
+        raise InvalidRequestError("This client must push its authorization requests to /par.")
+    if "request" in raw:
+        return authorization_server().request_objects.parameters(
+            authorization_request(raw), client
+        ), None
+    return raw, None
+
+
 # -- Then, once the redirect URI is trusted, errors go back to the client --------------------
 
 
@@ -86,11 +117,10 @@ def check_response_mode(params: MultiDict) -> None:
         raise InvalidRequestError("Only response_mode=query is supported.")
 
 
-def check_no_request_objects(params: MultiDict) -> None:
-    if "request" in params:
-        raise UnsupportedParameterError("request_not_supported", "Request objects unsupported.")
-    if "request_uri" in params:
-        raise UnsupportedParameterError("request_uri_not_supported", "request_uri unsupported.")
+def check_no_registration(params: MultiDict) -> None:
+    # A pushed request or a request object's claims carry no request or request_uri.
+    if "request" in params or "request_uri" in params:
+        raise InvalidRequestError("request and request_uri are not allowed here.")
     if "registration" in params:
         raise UnsupportedParameterError("registration_not_supported", "Use dynamic registration.")
 
@@ -114,19 +144,34 @@ def check_id_token_hint(params: MultiDict) -> None:
         raise InvalidRequestError("Invalid 'id_token_hint'.")
 
 
+def check_dpop_jkt(params: MultiDict) -> None:
+    # RFC 9449 §10: a JWK SHA-256 thumbprint (RFC 7638), base64url without padding.
+    if "dpop_jkt" in params and not re.fullmatch(r"[A-Za-z0-9_-]{43}", params["dpop_jkt"]):
+        raise InvalidRequestError("dpop_jkt must be a JWK SHA-256 thumbprint.")
+
+
 def check_claims(params: MultiDict) -> None:
     if "claims" in params:
         requested_claims(params)  # raises on anything but a JSON object
 
 
+def check_pkce_required(params: MultiDict, client: Client) -> None:
+    # Public clients (RFC 9700 §2.1.1) and FAPI 2.0 §5.3.2.2 item 5: PKCE with S256.
+    if requires_pkce(client) and not params.get("code_challenge"):
+        raise InvalidRequestError("This client must use PKCE (code_challenge, S256).")
+
+
+CLIENT_CHECKS: list[Callable[[MultiDict, Client], None]] = [check_pkce_required]
+
 REQUEST_CHECKS: list[Callable[[MultiDict], None]] = [
     check_no_repeated_parameters,
     check_response_type_present,
     check_response_mode,
-    check_no_request_objects,
+    check_no_registration,
     check_prompt,
     check_max_age,
     check_id_token_hint,
+    check_dpop_jkt,
     check_claims,
 ]
 
@@ -159,6 +204,9 @@ class PendingAuthorization:
     redirect_uri: str
     params: MultiDict
     prompts: set[str] = field(default_factory=set)
+    # As sent: client_id and request_uri (or request) when the parameters came from those.
+    raw: MultiDict | None = None
+    pushed: PushedRequest | None = None
 
     @property
     def scope(self) -> str:
@@ -171,21 +219,55 @@ class PendingAuthorization:
 
     @property
     def query_string(self) -> str:
-        return urlencode(list(self.params.items(multi=True)))
+        """The request to come back with: as sent, so a pushed or signed one stays so."""
+        params = self.raw if self.raw is not None else self.params
+        return urlencode(list(params.items(multi=True)))
+
+
+def _run_checks(params: MultiDict, client: Client) -> None:
+    for check in REQUEST_CHECKS:
+        check(params)
+    for client_check in CLIENT_CHECKS:
+        client_check(params, client)
 
 
 def validate_request(member: Member | None) -> PendingAuthorization:
     """Run every check in order; raise an OAuth2Error (with a redirect_uri once it is trusted)."""
-    params = request_parameters()
-    client = check_client(params)
+    raw = request_parameters()
+    client = check_client(raw)
+    try:
+        params, pushed = resolve_parameters(raw, client)
+    except OAuth2Error as error:
+        # Answered at the redirect_uri sent alongside, when it is one the client registered.
+        uris = raw.getlist("redirect_uri")
+        if len(uris) == 1 and client.check_redirect_uri(uris[0]):
+            error.redirect_uri, error.state = uris[0], raw.get("state")
+        raise
     redirect_uri = check_redirect_uri(params, client)
     try:
-        for check in REQUEST_CHECKS:
-            check(params)
+        _run_checks(params, client)
     except OAuth2Error as error:
         error.redirect_uri = redirect_uri
         error.state = params.get("state")
         raise
-    grant = authorization_server().get_consent_grant(end_user=member)
+    oauth_request: OAuth2Request | None = None if params is raw else authorization_request(params)
+    grant = authorization_server().get_consent_grant(oauth_request, end_user=member)
     prompts = set(params.get("prompt", "").split())
-    return PendingAuthorization(grant, client, redirect_uri, params, prompts)
+    return PendingAuthorization(
+        grant, client, redirect_uri, params, prompts, None if params is raw else raw, pushed
+    )
+
+
+def check_pushed_parameters(raw: MultiDict, client: Client) -> MultiDict:
+    """RFC 9126 §2.1: a pushed request is checked as /authorize would check it, then stored."""
+    check_no_repeated_parameters(raw)
+    params = raw
+    if "request" in raw:
+        params = authorization_server().request_objects.parameters(
+            authorization_request(raw), client
+        )
+    check_redirect_uri(params, client)
+    _run_checks(params, client)
+    grant = authorization_server().get_authorization_grant(authorization_request(params))
+    grant.validate_authorization_request()
+    return params

@@ -31,6 +31,7 @@ from ..hashing import secret_digest
 from ..models import Client
 from ..models.registration import spend_assertion
 from . import outbound
+from .profiles import assertion_signing_algs
 
 TOKEN_ENDPOINT_AUTH_METHODS = [
     "client_secret_basic",
@@ -148,15 +149,19 @@ def _jwks_cache() -> JwksCache:
     return current_app.extensions.setdefault("idp.client_jwks", JwksCache())
 
 
+def client_key_set(client: Client, kid: str | None) -> KeySet:
+    """The client's registered public keys, inline or fetched (and cached) from its jwks_uri."""
+    if client.jwks_uri:
+        return _jwks_cache().get(client.jwks_uri, kid)
+    return public_signing_keys(client.jwks)
+
+
 def _client_key(client: Client, token) -> Key:
     """The key named by the assertion's header, from the client's registered key set."""
     headers = token.headers()
     kid = headers.get("kid")
     try:
-        if client.jwks_uri:
-            keys = _jwks_cache().get(client.jwks_uri, kid)
-        else:
-            keys = public_signing_keys(client.jwks)
+        keys = client_key_set(client, kid)
     except JwksError as error:
         raise InvalidClientError(description=f"Client keys: {error}") from error
     try:
@@ -194,8 +199,10 @@ class PrivateKeyJwt(JWTBearerClientAssertion):
         return partial(_client_key, client)
 
     def process_assertion_claims(self, assertion, resolve_key):
+        # FAPI 2.0 §5.4.1: a profile's client signs with its algorithms only.
+        algorithms = assertion_signing_algs(resolve_key.args[0], ASSERTION_SIGNING_ALGS)
         try:
-            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_SIGNING_ALGS)
+            token = jwt.decode(assertion, resolve_key, algorithms=algorithms)
         except (JoseError, ValueError) as error:
             raise InvalidClientError(description="The client assertion is not valid.") from error
         self.verify_claims(token.claims)

@@ -21,6 +21,7 @@ from ..models.oauth import SECRET_METHODS, scope_list
 from . import outbound
 from .claims import SCOPE_CLAIMS
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS, JwksError, public_signing_keys
+from .profiles import FAPI2, profile_problem
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials")
 RESPONSE_TYPES = ("code",)
@@ -71,6 +72,10 @@ class NewClient:
     response_types: list[str] | None = None
     jwks: dict | None = None
     jwks_uri: str | None = None
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+    # A security profile the client is held to (profiles.py), e.g. "fapi2".
+    profile: str | None = None
 
     @property
     def auth_method(self) -> str:
@@ -162,9 +167,17 @@ def client_columns(data: NewClient) -> dict:
         raise _fail(
             f"id_token_signed_response_alg must be one of {', '.join(keystore().algorithms)}"
         )
-    if data.access_token_alg is not None and data.access_token_alg not in keystore().algorithms:
+    # FAPI 2.0 §5.4.1: a profiled client's access tokens are ES256 unless it names PS256.
+    access_token_alg = data.access_token_alg or ("ES256" if data.profile == FAPI2 else None)
+    if access_token_alg is not None and access_token_alg not in keystore().algorithms:
         raise _fail(f"access_token_alg must be one of {', '.join(keystore().algorithms)}")
     jwks, jwks_uri = _keys(data, method)
+    problem = profile_problem(
+        data.profile, method, data.id_token_signed_response_alg, access_token_alg
+    )
+    if problem:
+        raise _fail(problem)
+    fapi2 = data.profile == FAPI2
     if data.backchannel_logout_uri:
         _callable_uri(data.backchannel_logout_uri, "backchannel_logout_uri")
     return {
@@ -181,9 +194,13 @@ def client_columns(data: NewClient) -> dict:
         "grant_types": grant_types,
         "response_types": response_types,
         "id_token_signed_response_alg": data.id_token_signed_response_alg,
-        "access_token_alg": data.access_token_alg,
+        "access_token_alg": access_token_alg,
         "jwks": jwks,
         "jwks_uri": jwks_uri,
+        "require_pushed_authorization_requests": data.require_pushed_authorization_requests
+        or fapi2,
+        "dpop_bound_access_tokens": data.dpop_bound_access_tokens or fapi2,
+        "profile": data.profile,
     }
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from ..extensions import issuer, keystore, settings
 from .claims import SCOPE_CLAIMS, supported_claims
 from .client_auth import ASSERTION_SIGNING_ALGS, TOKEN_ENDPOINT_AUTH_METHODS
+from .dpop import DPOP_SIGNING_ALGS
 from .introspection import CONFIDENTIAL_METHODS
+from .request_objects import REQUEST_OBJECT_SIGNING_ALGS
 
 
 def provider_metadata() -> dict:
@@ -19,6 +21,7 @@ def provider_metadata() -> dict:
         "end_session_endpoint": f"{base}/end-session",
         "revocation_endpoint": f"{base}/revoke",
         "introspection_endpoint": f"{base}/introspect",
+        "pushed_authorization_request_endpoint": f"{base}/par",
         **(
             {"registration_endpoint": f"{base}/register"} if settings().registration.enabled else {}
         ),
@@ -40,9 +43,13 @@ def provider_metadata() -> dict:
         "claims_supported": supported_claims(),
         "claim_types_supported": ["normal"],
         "claims_parameter_supported": False,
-        "request_parameter_supported": False,
+        "request_parameter_supported": True,
+        "request_object_signing_alg_values_supported": REQUEST_OBJECT_SIGNING_ALGS,
+        # RFC 9101 §5.2: only the request_uri of a pushed request (RFC 9126), never fetched.
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
+        "require_pushed_authorization_requests": False,
+        "dpop_signing_alg_values_supported": DPOP_SIGNING_ALGS,
         "authorization_response_iss_parameter_supported": True,
         "backchannel_logout_supported": True,
         "backchannel_logout_session_supported": True,

@@ -23,6 +23,8 @@ from ..models.oauth import consume_code, find_code
 from ..models.refresh import revoke_code_grant
 from ..sso import remember_session_client
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .dpop import token_jkt
+from .profiles import code_lifetime, requires_pkce
 from .refresh import issue_refresh_token, refresh_wanted
 from .tokens import issue_access_token
 
@@ -43,8 +45,8 @@ class S256CodeChallenge(CodeChallenge):
         data = grant.request.payload.data
         if data.get("code_challenge") and data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("code_challenge_method must be S256.")
-        if grant.request.client.is_public and not data.get("code_challenge"):
-            raise InvalidRequestError("Public clients must use PKCE (code_challenge, S256).")
+        if requires_pkce(grant.request.client) and not data.get("code_challenge"):
+            raise InvalidRequestError("This client must use PKCE (code_challenge, S256).")
         super().validate_code_challenge(grant, redirect_uri)
 
 
@@ -70,8 +72,10 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 auth_time=result.auth_time,
                 acr=result.acr,
                 amr=result.amr,
+                dpop_jkt=data.get("dpop_jkt"),
                 created_at=now,
-                expires_at=now + timedelta(seconds=settings().tokens.code_lifetime),
+                expires_at=now
+                + timedelta(seconds=code_lifetime(request.client, settings().tokens.code_lifetime)),
             )
         )
         remember_session_client(result.session_id, request.client.client_id)
@@ -85,6 +89,9 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             self._revoke_replayed(item)
             return None
         if item.expires_at <= utcnow():
+            return None
+        if item.dpop_jkt is not None and item.dpop_jkt != token_jkt():
+            # RFC 9449 §10: the code is bound to the key named at the authorization request.
             return None
         return item
 
@@ -114,7 +121,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         client = self.request.client
         if not refresh_wanted(client, scope):
             return issue_access_token(client, user, scope, grant=code, code_id=code.id)
-        refresh_token, family = issue_refresh_token(code, scope)
+        refresh_token, family = issue_refresh_token(code, scope, client)
         token = issue_access_token(
             client, user, scope, grant=code, code_id=code.id, refresh_family=family
         )

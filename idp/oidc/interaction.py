@@ -22,6 +22,7 @@ from ..models import Member, SsoSession
 from ..models.oauth import remember_consent
 from .authorization import PendingAuthorization, validate_request
 from .prompts import Prompt, login_reason, next_prompt
+from .request_uris import finish as finish_pushed_request
 from .server import authorization_server
 
 
@@ -102,6 +103,7 @@ def finish(interaction: Interaction, *, granted: bool = True, consent: bool = Fa
     """
     session.pop("reauth", None)
     pending = interaction.request
+    finish_pushed_request(pending.pushed)  # RFC 9126 §4: one authorization response per push
     if not granted:
         return authorization_server().create_authorization_response(
             grant=pending.grant, grant_user=None

@@ -81,7 +81,10 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
             return _describe(token, token.expires_at, "refresh_token")
         if not is_active(token):
             return {"active": False}
-        return _describe(token, token.expires_at, "Bearer") | {"jti": token.jti, "aud": issuer()}
+        payload = _describe(token, token.expires_at, "DPoP" if token.jkt else "Bearer")
+        if token.jkt:
+            payload["cnf"] = {"jkt": token.jkt}  # RFC 9449 §6.2
+        return payload | {"jti": token.jti, "aud": issuer()}
 
 
 def _describe(token: Token | RefreshToken, expires_at, token_type: str) -> dict:

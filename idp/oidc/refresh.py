@@ -20,6 +20,7 @@ from ..models import AuthorizationCode, Client, RefreshToken
 from ..models.oauth import scope_list
 from ..models.refresh import find_refresh_token, mark_rotated, revoke_family
 from .client_auth import TOKEN_ENDPOINT_AUTH_METHODS
+from .dpop import token_jkt
 from .tokens import issue_access_token
 
 OFFLINE_ACCESS = "offline_access"
@@ -34,7 +35,9 @@ def refresh_wanted(client: Client, scope: str) -> bool:
     return not client.is_public and settings().tokens.refresh_for_confidential_clients
 
 
-def issue_refresh_token(code: AuthorizationCode, scope: str) -> tuple[str, str]:
+def issue_refresh_token(
+    code: AuthorizationCode, scope: str, client: Client | None = None
+) -> tuple[str, str]:
     """Start a family at the code exchange; return (refresh token, family)."""
     now = utcnow()
     conf = settings().tokens
@@ -50,6 +53,8 @@ def issue_refresh_token(code: AuthorizationCode, scope: str) -> tuple[str, str]:
         auth_time=code.auth_time,
         acr=code.acr,
         amr=code.amr,
+        # RFC 9449 §5: a public client's refresh token is bound to its DPoP key.
+        jkt=token_jkt() if client is not None and client.is_public else None,
         family_expires_at=now + timedelta(seconds=conf.refresh_token_lifetime),
     )
     return token, family
@@ -66,6 +71,7 @@ def rotate_refresh_token(spent: RefreshToken) -> str:
         auth_time=spent.auth_time,
         acr=spent.acr,
         amr=spent.amr,
+        jkt=spent.jkt,
         family_expires_at=spent.family_expires_at,
     )
 
@@ -109,6 +115,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             _reuse_detected(item)
             return None
         if item.expires_at <= utcnow() or item.member.status != "active":
+            return None
+        if item.jkt is not None and item.jkt != token_jkt():
+            # RFC 9449 §5.0: only a proof from the bound key refreshes it.
             return None
         return item
 

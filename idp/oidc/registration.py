@@ -143,6 +143,11 @@ def new_client_from(document: dict, current: Client | None = None) -> NewClient:
         jwks_uri=_typed(document, "jwks_uri", str),
         # Not registration metadata: an operator's choice (`idp clients create`), kept on update.
         access_token_alg=current.access_token_alg if current else None,
+        # RFC 9126 §6 and RFC 9449 §5.2; a security profile is the operator's to set.
+        require_pushed_authorization_requests=_typed(
+            document, "require_pushed_authorization_requests", bool, False
+        ),
+        dpop_bound_access_tokens=_typed(document, "dpop_bound_access_tokens", bool, False),
     )
 
 
@@ -168,6 +173,9 @@ def client_information(client: Client, **credentials: str | None) -> dict:
         body["jwks"] = client.jwks
     if client.jwks_uri:
         body["jwks_uri"] = client.jwks_uri
+    for flag in ("require_pushed_authorization_requests", "dpop_bound_access_tokens"):
+        if getattr(client, flag):
+            body[flag] = True
     if client.token_endpoint_auth_method in SECRET_METHODS:
         body["client_secret_expires_at"] = 0  # secrets do not expire
     return body | {name: value for name, value in credentials.items() if value}

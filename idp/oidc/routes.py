@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from ..extensions import keystore, settings
 from ..security import csrf_exempt
-from . import interaction
+from . import dpop, interaction
 from .discovery import provider_metadata
 from .errors import repeated_parameter_error
 from .server import authorization_server
@@ -47,7 +47,16 @@ def token():
     check_form_post()
     if not request.form.get("grant_type"):
         raise InvalidRequestError("Missing 'grant_type'.")
+    dpop.check_request_proof()
     return authorization_server().create_token_response()
+
+
+@bp.route("/par", methods=["POST"])
+@csrf_exempt
+def par():
+    check_form_post()
+    dpop.check_request_proof()  # RFC 9449 §10.1: it binds the code to the key
+    return authorization_server().create_endpoint_response("pushed_authorization")
 
 
 @bp.route("/revoke", methods=["POST"])

@@ -5,17 +5,21 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as FlaskAuthorizationServer
+from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter as BaseIssuerParameter
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from ..extensions import issuer
 from . import client_cache
 from .claims import SCOPE_CLAIMS
 from .client_auth import init_client_auth
 from .client_credentials import ClientCredentialsGrant
+from .dpop import token_jkt
 from .grants import AuthorizationCodeGrant, OpenIDCode, S256CodeChallenge
 from .introspection import IntrospectionEndpoint, RevocationEndpoint
+from .profiles import requires_dpop
 from .refresh import RefreshTokenGrant
+from .request_objects import RequestObjects
 from .userinfo import userinfo_endpoint
 
 
@@ -33,6 +37,21 @@ class IssuerParameter(BaseIssuerParameter):
 
 class AuthorizationServer(FlaskAuthorizationServer):
     issuer_parameter: IssuerParameter | None = None
+    request_objects: RequestObjects | None = None
+
+    def create_oauth2_request(self, request_=None):
+        # A request rebuilt from a request object or a pushed request (RFC 9101, RFC 9126)
+        # is used as it is: its parameters are not the HTTP request's.
+        if isinstance(request_, OAuth2Request):
+            return request_
+        return super().create_oauth2_request(request_)
+
+    def authenticate_client(self, request_, methods, endpoint="token"):
+        client = super().authenticate_client(request_, methods, endpoint)
+        # RFC 9449 §5.2 (dpop_bound_access_tokens): refused before any grant is spent.
+        if request.endpoint == "oidc.token" and requires_dpop(client) and token_jkt() is None:
+            raise InvalidRequestError("This client must send a DPoP proof to the token endpoint.")
+        return client
 
     def _with_issuer(self, response):
         location = response.location or ""
@@ -70,6 +89,7 @@ def init_app(app: Flask) -> None:
     server.init_app(app, query_client=client_cache.cached_client, save_token=_save_token)
     init_client_auth(server)
     server.register_extension(IssuerParameter())
+    server.register_extension(RequestObjects())
     server.register_grant(
         AuthorizationCodeGrant, [OpenIDCode(require_nonce=False), S256CodeChallenge()]
     )

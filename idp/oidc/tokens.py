@@ -14,6 +14,7 @@ from ..extensions import issuer, keystore, settings
 from ..keys import InvalidSignature
 from ..models import Client, Member, Token
 from ..models.oauth import find_token
+from .dpop import token_jkt
 
 ACCESS_TOKEN_TYP = "at+jwt"
 
@@ -50,6 +51,9 @@ def issue_access_token(
         # RFC 9068 §2.2: with no resource owner, sub names the client itself.
         "sub": member.subject if member else client.client_id,
     }
+    jkt = token_jkt()
+    if jkt is not None:
+        claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1: bound to the DPoP key
     if grant is not None:
         claims |= {"auth_time": int(grant.auth_time.timestamp()), "acr": grant.acr}
         if grant.sid:
@@ -66,12 +70,14 @@ def issue_access_token(
             code_id=code_id,
             sid=grant.sid if grant else None,
             refresh_family=refresh_family,
+            jkt=jkt,
             scope=scope,
             issued_at=now,
             expires_at=now + timedelta(seconds=lifetime),
         )
     )
-    return {"access_token": token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
+    token_type = "DPoP" if jkt is not None else "Bearer"
+    return {"access_token": token, "token_type": token_type, "expires_in": lifetime, "scope": scope}
 
 
 def issued_token(token_string: str) -> tuple[Token, dict] | None:

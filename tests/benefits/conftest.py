@@ -49,11 +49,12 @@ def write_settings(path: Path, **sections: dict) -> Settings:
 def make_benefits_app(
     tmp_path: Path, clock: FrozenClock, *, issuer: str, base_url: str,
     client_id: str = "benefits-test", client_secret: str = "not-used",  # noqa: S107
-    documents: dict | None = None, mail: dict | None = None,
+    documents: dict | None = None, mail: dict | None = None, oidc: dict | None = None,
 ) -> Flask:  # fmt: skip
     settings = write_settings(
         tmp_path / "benefits.toml",
-        oidc={"issuer": issuer, "client_id": client_id, "client_secret": client_secret},
+        oidc={"issuer": issuer, "client_id": client_id, "client_secret": client_secret}
+        | (oidc or {}),
         server={"base_url": base_url},
         database={"url": f"sqlite:///{tmp_path / 'benefits.sqlite3'}"},
         mail={"outbox_dir": str(tmp_path / "benefits-outbox")} | (mail or {}),

@@ -1,14 +1,14 @@
 """per-client access token signing algorithm
 
 Revision ID: 0012_access_token_alg
-Revises: 0009_outbox
+Revises: 0011_par_dpop
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_access_token_alg"
-down_revision = "0009_outbox"
+down_revision = "0011_par_dpop"
 branch_labels = None
 depends_on = None
 
