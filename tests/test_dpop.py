@@ -44,15 +44,21 @@ def public_rp(actions) -> str:
     return client_id
 
 
-def redeem(actions, client_id, key, now, secret=None, **extra):
-    code, verifier, _ = actions.get_code(client_id, scope="openid profile offline_access")
-    headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)} if key is not None else {}
+def code_form(client_id, code, verifier, *, public: bool = True) -> dict:
+    """The token request that redeems a code (a public client names itself in the form)."""
     form = {
         "grant_type": "authorization_code",
         "code": code,
         "redirect_uri": REDIRECT_URI,
         "code_verifier": verifier,
-    } | extra
+    }
+    return form | {"client_id": client_id} if public else form
+
+
+def redeem(actions, client_id, key, now, secret=None, **extra):
+    code, verifier, _ = actions.get_code(client_id, scope="openid profile offline_access")
+    headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)} if key is not None else {}
+    form = code_form(client_id, code, verifier, public=False) | extra
     auth = (client_id, secret) if secret else None
     if secret is None:
         form["client_id"] = client_id
@@ -161,13 +167,7 @@ def test_malformed_proofs_are_refused_at_the_token_endpoint(actions, public_rp, 
         headers = {"typ": "dpop+jwt", "jwk": key.as_dict(private=True)}
         proof = pyjwt.encode(body, key.as_pem(private=True), "ES256", headers=headers)
     code, verifier, _ = actions.get_code(public_rp)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_id": public_rp,
-    }
+    form = code_form(public_rp, code, verifier)
     response = actions.client.post("/token", data=form, headers={"DPoP": proof})
     assert response.status_code == 400
     assert response.get_json()["error"] == "invalid_dpop_proof"
@@ -178,13 +178,7 @@ def test_malformed_proofs_are_refused_at_the_token_endpoint(actions, public_rp, 
 
 def test_stale_proof_is_refused_at_the_token_endpoint(actions, public_rp, key, now):
     code, verifier, _ = actions.get_code(public_rp)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_id": public_rp,
-    }
+    form = code_form(public_rp, code, verifier)
     headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now - 300)}
     response = actions.client.post("/token", data=form, headers=headers)
     assert response.get_json()["error"] == "invalid_dpop_proof"
@@ -223,12 +217,7 @@ def test_client_that_requires_dpop_is_refused_without_a_proof(actions, key, now)
     code, verifier, _ = actions.get_code(client_id)
     refused = actions.redeem(client_id, secret, code, verifier)
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_request"
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-    }
+    form = code_form(client_id, code, verifier, public=False)
     headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
     accepted = actions.client.post("/token", data=form, headers=headers, auth=(client_id, secret))
     assert accepted.status_code == 200, accepted.text
@@ -248,13 +237,7 @@ class TestServerNonce:
 
     def test_token_endpoint_hands_out_a_nonce(self, actions, public_rp, key, now):
         code, verifier, _ = actions.get_code(public_rp)
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-            "client_id": public_rp,
-        }
+        form = code_form(public_rp, code, verifier)
         first = actions.client.post(
             "/token", data=form, headers={"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
         )
@@ -275,13 +258,7 @@ class TestServerNonce:
 
     def test_non_ascii_nonce_is_refused(self, actions, public_rp, key, now):
         code, verifier, _ = actions.get_code(public_rp)
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-            "client_id": public_rp,
-        }
+        form = code_form(public_rp, code, verifier)
         proof = dpop_proof(key, "POST", TOKEN_URL, now, nonce="nönce")
         response = actions.client.post("/token", data=form, headers={"DPoP": proof})
         assert response.status_code == 400
@@ -289,13 +266,7 @@ class TestServerNonce:
 
     def test_stale_nonce_is_refused(self, actions, public_rp, key, now, clock):
         code, verifier, _ = actions.get_code(public_rp)
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT_URI,
-            "code_verifier": verifier,
-            "client_id": public_rp,
-        }
+        form = code_form(public_rp, code, verifier)
         first = actions.client.post(
             "/token", data=form, headers={"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
         )
@@ -310,19 +281,9 @@ class TestServerNonce:
 # -- RFC 9449 §10: the authorization code bound to the DPoP key ------------------------------
 
 
-def _code_form(client_id, code, verifier) -> dict:
-    return {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": REDIRECT_URI,
-        "code_verifier": verifier,
-        "client_id": client_id,
-    }
-
-
 def test_dpop_jkt_binds_the_code_to_the_key(actions, public_rp, key, other_key, now):
     code, verifier, _ = actions.get_code(public_rp, dpop_jkt=key.thumbprint())
-    form = _code_form(public_rp, code, verifier)
+    form = code_form(public_rp, code, verifier)
     stolen = actions.client.post(
         "/token", data=form, headers={"DPoP": dpop_proof(other_key, "POST", TOKEN_URL, now)}
     )
@@ -352,7 +313,7 @@ def test_proof_at_par_binds_the_code(app, actions, public_rp, key, now):
         {"client_id": public_rp, "request_uri": pushed.get_json()["request_uri"]}
     )
     code = query_of(answer.headers["Location"])["code"]
-    form = _code_form(public_rp, code, verifier)
+    form = code_form(public_rp, code, verifier)
     assert actions.client.post("/token", data=form).get_json()["error"] == "invalid_grant"
     headers = {"DPoP": dpop_proof(key, "POST", TOKEN_URL, now)}
     assert actions.client.post("/token", data=form, headers=headers).status_code == 200

@@ -380,3 +380,32 @@ def test_wrong_passwords_on_the_confirm_page_count_too(actions, member, clock):
     # The lock covers the member's sign-in by membership number.
     actions.client.post("/logout", data={"csrf_token": csrf_from(page.text)})
     assert actions.sign_in("12345678901").status_code == 403
+
+
+def test_a_throttle_row_deleted_by_a_parallel_success_is_made_again(app, actions):
+    """A parallel sign-in that succeeds deletes the identifier's row between the two
+    statements that count a try: the try is still counted, never a server error."""
+    import sqlalchemy as sa
+
+    from idp.db import db
+    from idp.models import LoginThrottle
+
+    member = actions.create_member()
+    assert actions.sign_in(member["email"], "wrong password, once").status_code == 400
+    with app.app_context():
+        engine = db.engine
+    deleted = []
+
+    def delete_first(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE login_throttles SET failures=CASE") and not deleted:
+            deleted.append(True)
+            cursor.execute("DELETE FROM login_throttles")
+
+    sa.event.listen(engine, "before_cursor_execute", delete_first)
+    try:
+        answer = actions.sign_in(member["email"], "wrong password, twice")
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", delete_first)
+    assert deleted and answer.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(LoginThrottle.failures)) == 1

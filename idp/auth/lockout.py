@@ -17,6 +17,7 @@ from flask import make_response, render_template, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, select, update
+from sqlalchemy.exc import OperationalError
 
 from .. import audit, notifications
 from ..audit import client_ip
@@ -85,16 +86,9 @@ class Attempt:
     ip_bucket: int | None = None
 
 
-def begin_attempt(
-    normalized_identifier: str,
-    member: Member | None,
-    *,
-    refused_event: str = "signin_refused_locked",
-) -> Attempt:
-    """Reserve a try; `attempt.lock` is set when it is refused. Raises IpThrottled. Commits."""
-    conf = settings().lockout
-    now = utcnow()
-    key = throttle_key(normalized_identifier)
+def _reserve_try(key: str, now: datetime, window: int):
+    """Count one try on the identifier's row (made if missing); its counters, or None if a
+    parallel transaction deleted the row in between."""
     db.session.execute(
         upsert(
             LoginThrottle,
@@ -104,8 +98,8 @@ def begin_attempt(
         )
     )  # fmt: skip
     locked = LoginThrottle.locked_until > now
-    window_over = LoginThrottle.window_started_at <= now - timedelta(seconds=conf.window)
-    row = db.session.execute(
+    window_over = LoginThrottle.window_started_at <= now - timedelta(seconds=window)
+    return db.session.execute(
         update(LoginThrottle)
         .where(LoginThrottle.key == key)
         .values(
@@ -122,7 +116,28 @@ def begin_attempt(
             updated_at=now,
         )
         .returning(LoginThrottle.failures, LoginThrottle.locked_until, LoginThrottle.lock_count)
-    ).one()
+    ).first()
+
+
+def begin_attempt(
+    normalized_identifier: str,
+    member: Member | None,
+    *,
+    refused_event: str = "signin_refused_locked",
+) -> Attempt:
+    """Reserve a try; `attempt.lock` is set when it is refused. Raises IpThrottled. Commits."""
+    conf = settings().lockout
+    now = utcnow()
+    key = throttle_key(normalized_identifier)
+    row = None
+    # A parallel sign-in that succeeds deletes the row (`clear`) between our two statements;
+    # then the row is simply made again (three tries: each needs a success in between).
+    for _try in range(3):
+        row = _reserve_try(key, now, conf.window)
+        if row is not None:
+            break
+    if row is None:
+        raise OperationalError("login_throttles", {}, RuntimeError("throttle row kept vanishing"))
     attempt = Attempt(key, member, _identity(member, normalized_identifier), row.failures)
     attempt.ip_bucket = _reserve_ip(now)
     if row.locked_until is not None and row.locked_until > now:
@@ -170,6 +185,13 @@ def attempt_failed(attempt: Attempt, *, event: str = "signin_failed") -> Lock | 
 def attempt_succeeded(attempt: Attempt) -> None:
     """The secret was right: give the reserved try back (a whole sign-in `clear`s). Caller
     commits."""
+    # Lock order: the identifier's row, then the IP bucket, as `begin_attempt` takes them. The
+    # update below may match no row (and lock none) while the later `clear` still deletes it:
+    # lock it first, or a parallel `begin_attempt` holding it and waiting for the bucket
+    # deadlocks with us.
+    db.session.execute(
+        select(LoginThrottle.key).where(LoginThrottle.key == attempt.key).with_for_update()
+    )
     db.session.execute(
         update(LoginThrottle)
         .where(
