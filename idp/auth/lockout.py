@@ -183,15 +183,12 @@ def attempt_failed(attempt: Attempt, *, event: str = "signin_failed") -> Lock | 
 
 
 def attempt_succeeded(attempt: Attempt) -> None:
-    """The secret was right: give the reserved try back (a whole sign-in `clear`s). Caller
-    commits."""
-    # Lock order: the identifier's row, then the IP bucket, as `begin_attempt` takes them. The
-    # update below may match no row (and lock none) while the later `clear` still deletes it:
-    # lock it first, or a parallel `begin_attempt` holding it and waiting for the bucket
-    # deadlocks with us.
-    db.session.execute(
-        select(LoginThrottle.key).where(LoginThrottle.key == attempt.key).with_for_update()
-    )
+    """The secret was right: give the reserved try back (a whole sign-in `clear`s). Commits.
+
+    Committed here, so the IP bucket is not held while the sign-in goes on: the sign-in's
+    `clear` later deletes the identifier's row, and holding the bucket until then would
+    take the two locks in the opposite order to a parallel `begin_attempt` (a deadlock).
+    """
     db.session.execute(
         update(LoginThrottle)
         .where(
@@ -202,6 +199,7 @@ def attempt_succeeded(attempt: Attempt) -> None:
         .values(failures=LoginThrottle.failures - 1)
     )
     _release_ip(attempt.ip_bucket)
+    db.session.commit()
 
 
 def _place_lock(key: str, now: datetime, identity: dict) -> Lock | None:
