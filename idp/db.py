@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, delete, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -115,6 +115,17 @@ def upsert(model, values: dict, index: list[str], increments: dict | None = None
     if increments:
         return statement.on_conflict_do_update(index_elements=index, set_=increments)
     return statement.on_conflict_do_nothing(index_elements=index)
+
+
+def spend_once(model, values: dict, unique: list[str], now: datetime) -> bool:
+    """Record a single-use value (a row with `expires_at`); False if it was recorded before.
+
+    Expired records are deleted first, so the table holds only what could still be replayed.
+    One atomic INSERT … ON CONFLICT DO NOTHING decides between parallel requests and nodes.
+    """
+    db.session.execute(delete(model).where(model.expires_at <= now))
+    # RETURNING, not rowcount: drivers differ in what rowcount says for ON CONFLICT DO NOTHING.
+    return db.session.scalar(upsert(model, values, unique).returning(model.id)) is not None
 
 
 def init_app(app: Flask) -> None:

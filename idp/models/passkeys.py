@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, delete
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..db import UTCDateTime, db, upsert
+from ..db import UTCDateTime, db, spend_once
 from .identity import Member
 
 
@@ -44,7 +44,5 @@ class SpentChallenge(db.Model):
 
 def spend_challenge(challenge_hash: str, expires_at: datetime, now: datetime) -> bool:
     """Record an answered challenge; False if it was answered before (a replay)."""
-    db.session.execute(delete(SpentChallenge).where(SpentChallenge.expires_at <= now))
     values = {"challenge_hash": challenge_hash, "expires_at": expires_at}
-    statement = upsert(SpentChallenge, values, ["challenge_hash"])
-    return db.session.scalar(statement.returning(SpentChallenge.id)) is not None
+    return spend_once(SpentChallenge, values, ["challenge_hash"], now)

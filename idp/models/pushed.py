@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db, upsert
+from ..db import UTCDateTime, db, spend_once
 
 
 class PushedRequest(db.Model):
@@ -73,6 +73,5 @@ class SpentProof(db.Model):
 
 def spend_proof(jti_hash: str, expires_at: datetime, now: datetime) -> bool:
     """Record a proof's jti; False if it was seen before (a replay), on any node."""
-    db.session.execute(delete(SpentProof).where(SpentProof.expires_at <= now))
-    statement = upsert(SpentProof, {"jti_hash": jti_hash, "expires_at": expires_at}, ["jti_hash"])
-    return db.session.scalar(statement.returning(SpentProof.id)) is not None
+    values = {"jti_hash": jti_hash, "expires_at": expires_at}
+    return spend_once(SpentProof, values, ["jti_hash"], now)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, delete, update
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import UTCDateTime, db, upsert
+from ..db import UTCDateTime, db, spend_once
 
 
 class InitialAccessToken(db.Model):
@@ -56,8 +56,5 @@ class SpentAssertion(db.Model):
 
 def spend_assertion(client_id: str, jti_hash: str, expires_at: datetime, now: datetime) -> bool:
     """Record a jti; False if this client already used it (a replay)."""
-    db.session.execute(delete(SpentAssertion).where(SpentAssertion.expires_at <= now))
     values = {"client_id": client_id, "jti_hash": jti_hash, "expires_at": expires_at}
-    statement = upsert(SpentAssertion, values, ["client_id", "jti_hash"])
-    # RETURNING, not rowcount: drivers differ in what rowcount says for ON CONFLICT DO NOTHING.
-    return db.session.scalar(statement.returning(SpentAssertion.id)) is not None
+    return spend_once(SpentAssertion, values, ["client_id", "jti_hash"], now)
